@@ -29,6 +29,14 @@ export interface FailureEvidence {
   timedOut?: boolean;
   /** A Kubernetes container state reason (Error, StartError, CrashLoopBackOff, ImagePullBackOff, ErrImagePull). */
   reason?: string;
+  /**
+   * What is known about the binary that was started and the kernel it ran on. Some failures cannot be told from
+   * output alone: Linux kills a process whose segments cannot be mapped at the page size with SIGSEGV after
+   * execve's point of no return (fs/binfmt_elf.c load_elf_binary → fs/exec.c), so a 4 KiB-aligned binary on a
+   * 64 KiB kernel looks like any segfault; and a shell's ENOEXEC fallback hides the exec format error.
+   */
+  binary?: { arch?: string; loadAlignMin?: number };
+  host?: { arch?: string; pageSize?: number; runnableArchs?: string[] };
 }
 
 export interface Classification {
@@ -82,13 +90,14 @@ const TEXT_RULES: readonly TextRule[] = [
   },
   {
     kind: 'page-size',
-    pattern: /ELF load command (?:address\/offset )?not (?:page-|properly )aligned|Unsupported system page size|page size .*(?:mismatch|not supported)/i,
+    pattern: /ELF load command (?:address\/offset |alignment )?not (?:page-|properly )aligned|Unsupported system page size/i,
     summary: () => 'the binary was built for a smaller memory page size than this kernel uses (e.g. 4 KiB vs 64 KiB)',
   },
   {
     kind: 'missing-platform',
-    pattern: /no matching manifest for (\S+) in the manifest list entries|no match for platform in manifest|does not match the specified platform: wanted ([^,\s]+)/,
-    summary: (m) => `the image has no variant for ${m[1] ?? m[2] ?? 'the requested platform'}`,
+    pattern:
+      /no matching manifest for (\S+) in the manifest list entries|no match for platform in manifest|does not match the specified platform: wanted ([^,\s]+)|does not match the specified platform \(([^)]+)\)|does not provide the specified platform \(([^)]+)\)/,
+    summary: (m) => `the image has no variant for ${m[1] ?? m[2] ?? m[3] ?? m[4] ?? 'the requested platform'}`,
   },
   {
     kind: 'exec-format-error',
@@ -141,6 +150,29 @@ function lineOf(text: string, index: number): string {
 }
 
 export function classifyFailure(e: FailureEvidence): Classification {
+  return refineWithBinary(classifyOutput(e), e);
+}
+
+/** Use what is known about the binary to sharpen a verdict the output alone left vague. */
+function refineWithBinary(c: Classification, e: FailureEvidence): Classification {
+  const align = e.binary?.loadAlignMin;
+  const page = e.host?.pageSize;
+  if (c.kind === 'segfault' && align && page && align < page) {
+    return {
+      ...c,
+      kind: 'page-size',
+      summary: `the binary's segments are aligned to ${align} bytes but the kernel uses ${page}-byte pages: the kernel kills it with SIGSEGV while loading it`,
+    };
+  }
+  const arch = e.binary?.arch;
+  const runnable = e.host?.runnableArchs;
+  if (c.kind === 'other' && arch && runnable && !runnable.includes(arch) && c.notes.some((n) => n.includes('syntax error on line 1'))) {
+    return { ...c, kind: 'exec-format-error', summary: `the kernel refused the ${arch} binary (exec format error) and a shell then read it as a script` };
+  }
+  return c;
+}
+
+function classifyOutput(e: FailureEvidence): Classification {
   const text = e.output ?? '';
   const notes = NOTE_PATTERNS.flatMap(({ pattern, note }) => {
     const m = pattern.exec(text);

@@ -1,0 +1,44 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Projects:
+ *  - unit:        no external services (pure logic, files in the repo).
+ *  - integration: needs the test bed (`npm run testbed -- up`): Docker engine, QEMU binfmt, the local registry.
+ *  - host-state:  tests that change global host state (switching the qemu-aarch64 binfmt handler off). They run
+ *                 after every other project has finished (groupOrder) and one file at a time, so no test that
+ *                 needs emulation ever runs while the handler is off.
+ * Later: conformance (needs a cluster).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{harness,clusters,suites,reports,scripts}/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/*.host.test.ts', '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['{harness,clusters,suites,reports,scripts}/**/*.int.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'host-state',
+          include: ['{harness,clusters,suites,reports,scripts}/**/*.host.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
+  },
+});

@@ -55,8 +55,10 @@ export async function probeQemu(interpreter: string): Promise<QemuInfo> {
   const info: QemuInfo = { interpreter };
   if (binary !== interpreter) info.binary = binary;
   if (version) info.version = version;
+  // QEMU 7.2 prints the list and then exits 1, so judge by the output, not the exit code.
   const help = await runCommand(binary, ['-cpu', 'help'], { timeoutMs: 10_000 });
-  if (help.ok) info.cpuModels = parseQemuCpuHelp(help.stdout);
+  const models = /^Available CPUs:/m.test(help.stdout) ? parseQemuCpuHelp(help.stdout) : [];
+  if (models.length) info.cpuModels = models;
   return info;
 }
 

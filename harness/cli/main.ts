@@ -1,0 +1,58 @@
+/**
+ * The meshcheck CLI: parse → call → render, one file per command under commands/. Errors are mapped to exit
+ * codes here and nowhere else; a person sees what failed and the fix, not a stack trace.
+ */
+import { Command, CommanderError } from 'commander';
+import { type Context, processContext } from '../context.ts';
+import { MeshcheckError } from '../errors.ts';
+import { meshcheckVersion } from '../version.ts';
+import { doctorCommand } from './commands/doctor.ts';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
+
+export function buildProgram(ctx: Context): Command {
+  const program = new Command('meshcheck')
+    .description('Prove a service mesh behaves on arm64 (native or QEMU-emulated) exactly as on amd64.')
+    .version(meshcheckVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) })
+    .exitOverride()
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nDocumentation: README.md`);
+  for (const command of [doctorCommand(ctx)]) {
+    // Subcommands throw instead of exiting, and share the output streams, like the root.
+    command.exitOverride().configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
+    command.addHelpText('after', `\n${EXIT_CODES_HELP}`);
+    program.addCommand(command);
+  }
+  return program;
+}
+
+/** Run the CLI and return the exit code; never throws. */
+export async function runCli(argv: string[], ctx: Context): Promise<number> {
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too; every other parse error is a usage error.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof MeshcheckError) {
+      ctx.io.err(`meshcheck: ${err.message}\n${err.fix ? `fix: ${err.fix}\n` : ''}`);
+      return exitCodeFor(err.category);
+    }
+    const e = err as Error;
+    ctx.io.err(`meshcheck: internal error: ${e?.message ?? String(err)}\n`);
+    if (ctx.env.MESHCHECK_DEBUG) ctx.io.err(`${e?.stack ?? ''}\n`);
+    else ctx.io.err('(set MESHCHECK_DEBUG=1 for the stack trace, and please report it)\n');
+    return EXIT.infrastructure;
+  }
+}
+
+export async function main(): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.exitCode = await runCli(process.argv.slice(2), processContext(controller.signal));
+}

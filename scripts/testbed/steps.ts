@@ -35,6 +35,8 @@ const PACKAGES: ReadonlyArray<{ pkg: string; provides: string }> = [
   { pkg: 'gcc-aarch64-linux-gnu', provides: '/usr/bin/aarch64-linux-gnu-gcc' },
   { pkg: 'libc6-dev-arm64-cross', provides: '/usr/aarch64-linux-gnu/lib/libc.a' },
   { pkg: 'gcc', provides: '/usr/bin/gcc' },
+  { pkg: 'skopeo', provides: '/usr/bin/skopeo' },
+  { pkg: 'openssl', provides: '/usr/bin/openssl' },
   { pkg: 'libc6-dev', provides: '/usr/include/stdio.h' },
 ];
 

@@ -50,7 +50,7 @@ export function binaryFindings(elf: ElfInfo, file: string, want: Platform, via?:
   if (elf.arch !== want.architecture) {
     out.push({
       verdict: 'binary-mismatch',
-      reason: `${file}${how} is a ${elf.machine} (${elf.arch}) binary; a ${formatPlatform(want)} node would fail with "exec format error" (or run it under emulation)`,
+      reason: `${file}${how} is built for ${elf.machine} (${elf.arch}); a ${formatPlatform(want)} node would fail with "exec format error" (or run it under emulation)`,
     });
   } else if (elf.arch === 'arm64' && elf.loadAlign.max < ARM64_MAX_PAGE) {
     out.push({

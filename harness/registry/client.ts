@@ -261,7 +261,8 @@ export class RegistryClient {
           await this.#backoff(url, attempt, reason);
           continue;
         }
-        throw new RegistryError('unreachable', `${what}: cannot reach ${host} (${reason})`);
+        const tlsHint = /SSL|EPROTO|TLS/i.test(reason) && url.startsWith('https:') ? `; if ${host} speaks plain HTTP, list it with --insecure-registry ${host}` : '';
+        throw new RegistryError('unreachable', `${what}: cannot reach ${host} (${reason})${tlsHint}`);
       }
       const status = res.statusCode;
       if (status === 401 && !triedChallenge && opts.withAuth !== false) {

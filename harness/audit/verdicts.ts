@@ -7,8 +7,9 @@ import { formatPlatform, type Platform } from '../arch/platform.ts';
 import { entryPlatform } from '../registry/platform-match.ts';
 import type { ImageConfig } from '../registry/manifest.ts';
 
-export const AUDIT_VERDICTS = ['ok', 'missing-platform', 'config-mismatch', 'binary-mismatch', 'page-size-risk', 'not-found', 'unreachable'] as const;
-export type AuditVerdict = (typeof AUDIT_VERDICTS)[number];
+import type { AuditVerdict } from './vocabulary.ts';
+
+export { AUDIT_VERDICTS, type AuditVerdict } from './vocabulary.ts';
 
 /** Which verdict is reported first when several apply (most fundamental first). */
 const PRECEDENCE: readonly AuditVerdict[] = ['not-found', 'unreachable', 'missing-platform', 'config-mismatch', 'binary-mismatch', 'page-size-risk', 'ok'];

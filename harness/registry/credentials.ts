@@ -11,7 +11,6 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import { runCommand } from '../process/run.ts';
 import { DOCKER_HUB } from './reference.ts';
 
 export class Credential {
@@ -132,6 +131,8 @@ export class CredentialStore {
 
   async #fromHelper(helper: string, registry: string): Promise<Credential | undefined> {
     const server = registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry;
+    // Loaded here: most audits never run a helper, and execa costs start-up time.
+    const { runCommand } = await import('../process/run.ts');
     const r = await runCommand(`docker-credential-${helper}`, ['get'], { input: server, timeoutMs: 30_000, env: this.#env, extendEnv: false });
     if (r.spawnError) throw new Error(`credential helper docker-credential-${helper} is configured for ${registry} but not installed`);
     // "credentials not found in native keychain" is the helpers' standard answer for "no entry".

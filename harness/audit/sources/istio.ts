@@ -6,7 +6,8 @@
  *  - with istioctl: `istioctl manifest generate` renders the real manifests, which are read like any other YAML.
  *
  * Facts are cited from istio/istio at tag 1.30.3 (commit 56df41f63e513f834c9a3af33d8aed82d1d961f2) unless another
- * tag is named; the same lines hold on master (2026-08). "chart" below means manifests/charts/.
+ * tag is named; line numbers are that tag's. On master (86c9f01f, 2026-08-22) the image lines of the four charts are
+ * unchanged and the profiles identical; other cited lines have moved. "chart" below means manifests/charts/.
  *
  * Which images:
  *  - pilot: istiod. chart istio-control/istio-discovery/templates/deployment.yaml:5-8 (Deployment `istiod` in the
@@ -57,11 +58,11 @@
  *  - istioctl itself checks the hub with go-containerregistry's name.NewRepository(hub + "/pilot")
  *    (operator/pkg/apis/validation/validation.go:388-398); validHub below follows the same reference grammar.
  */
-import { UsageError, InfrastructureError } from '../../errors.ts';
+import { parseAllDocuments } from 'yaml';
+import { InfrastructureError, UsageError } from '../../errors.ts';
 import { describeFailure, runCommand } from '../../process/run.ts';
 import { TOOLS } from '../../process/tools.ts';
 import { imagesFromKubeYaml } from './kube-yaml.ts';
-import { parseAllDocuments } from 'yaml';
 import type { ImageSet, ImageUse, SourceProblem } from './types.ts';
 
 export const DEFAULT_ISTIO_HUB = 'docker.io/istio';
@@ -122,7 +123,7 @@ export function validIstioVersion(version: string): string {
   if (variant) {
     throw bad(
       `it ends in the image variant "-${variant}", which is not part of the version`,
-      `give the plain version (${version.slice(0, -(variant.length + 1))}) and choose the variant with the variant option`,
+      `give the plain version (${version.slice(0, -(variant.length + 1))}); the variant comes from the profile (distroless with ambient) or the variant option`,
     );
   }
   if (version.length + '-distroless'.length > MAX_TAG_LENGTH) {
@@ -150,7 +151,8 @@ export function validHub(hub: string): string {
   // As Docker decides: the first part names a registry if it has a dot or a port, or is localhost. A hub may be a
   // registry alone (localhost:5000): the images then sit at its root, which is a valid reference.
   const hasDomain = first.includes('.') || first.includes(':') || first === 'localhost';
-  if (hasDomain && parts.length === 1 && /:[^0-9]|:$/.test(first)) {
+  // Alone, "name:1.28" is a tag and "host:5000" a port (an IPv6 host in brackets has colons of its own).
+  if (parts.length === 1 && !first.startsWith('[') && /:(?![0-9]+$)/.test(first)) {
     throw bad('it has a tag; the tag comes from --istio', `use --hub ${first.slice(0, first.lastIndexOf(':'))}`);
   }
   if (hasDomain && !DOMAIN.test(first)) throw bad(`"${first}" is not a registry host[:port]`, `give ${example}`);

@@ -11,10 +11,10 @@ type JsonObject = Record<string, unknown>;
 /** Kinds whose pod template sits at spec.template.spec (apps/v1, batch/v1 Job, core/v1 ReplicationController). */
 const TEMPLATE_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Job', 'ReplicationController']);
 
-/** The three container lists of a PodSpec, with the word `from` uses for each. */
+/** The three container lists of a PodSpec, in the order their containers start, with the word `from` uses for each. */
 const CONTAINER_LISTS = [
-  ['containers', 'container'],
   ['initContainers', 'initContainer'],
+  ['containers', 'container'],
   ['ephemeralContainers', 'ephemeralContainer'],
 ] as const;
 
@@ -103,7 +103,8 @@ function visit(value: unknown, origin: string, where: string, out: ImageSet, dep
   // Objects without a kind, and kinds that hold no pods (Service, ConfigMap, CRDs …), carry no images to audit.
   if (typeof kind !== 'string') return;
 
-  if (kind === 'List' || kind.endsWith('List')) {
+  // `kind: List` (kubectl get -o yaml) and typed lists (PodList, DeploymentList …) alike.
+  if (kind.endsWith('List')) {
     if (!Array.isArray(value.items)) return;
     if (depth >= MAX_LIST_DEPTH) {
       out.problems.push({ from: where, message: `Lists nested deeper than ${MAX_LIST_DEPTH} levels were not read`, fix: 'flatten the List' });
@@ -166,17 +167,17 @@ function containersOf(spec: JsonObject, specPath: string, object: string, out: I
         });
         return;
       }
-      if (image !== image.trim() || /\s/.test(image)) {
-        // The API server rejects these (leading/trailing whitespace), and a registry lookup would only add confusion.
-        out.problems.push({ from, message: `image ${JSON.stringify(image)} contains whitespace`, fix: `remove the whitespace from ${path}.image` });
-        return;
-      }
       if (image.includes('{{')) {
         out.problems.push({
           from,
           message: `image ${JSON.stringify(image)} is an unrendered template`,
           fix: 'audit rendered output (`helm template …` or `istioctl manifest generate …`), not the chart source',
         });
+        return;
+      }
+      if (image !== image.trim() || /\s/.test(image)) {
+        // The API server rejects these (leading/trailing whitespace), and a registry lookup would only add confusion.
+        out.problems.push({ from, message: `image ${JSON.stringify(image)} contains whitespace`, fix: `remove the whitespace from ${path}.image` });
         return;
       }
       if (image === AUTO_IMAGE && INJECTED_CONTAINERS.has(name)) return;

@@ -1,14 +1,11 @@
 /** `meshcheck audit`: which image × platform would fail with "exec format error", before any cluster starts. */
 import { Command, Option } from 'commander';
 import { parsePlatform, PlatformSyntaxError, type Platform } from '../../arch/platform.ts';
-import { runAudit, type AuditInput } from '../../audit/run-audit.ts';
-import { renderAudit } from '../../audit/render.ts';
-import { AUDIT_VERDICTS, type AuditVerdict } from '../../audit/verdicts.ts';
+import type { AuditInput } from '../../audit/run-audit.ts';
+import { AUDIT_VERDICTS, type AuditVerdict } from '../../audit/vocabulary.ts';
 import type { Context } from '../../context.ts';
 import { MeshcheckError, UsageError } from '../../errors.ts';
-import { RegistryClient } from '../../registry/client.ts';
 import { meshcheckVersion } from '../../version.ts';
-import { collectImages } from '../../audit/collect-images.ts';
 
 interface AuditFlags {
   from?: string[];
@@ -91,6 +88,13 @@ Examples:
       if (flags.hub && !flags.istio) throw new UsageError('--hub needs --istio VERSION');
       const concurrency = parsePositive('--concurrency', flags.concurrency);
       const timeoutMs = parsePositive('--timeout', flags.timeout);
+      // Loaded only when the command runs: `--help` and other commands start faster without undici, zod and yaml.
+      const [{ collectImages }, { RegistryClient }, { runAudit }, { renderAudit }] = await Promise.all([
+        import('../../audit/collect-images.ts'),
+        import('../../registry/client.ts'),
+        import('../../audit/run-audit.ts'),
+        import('../../audit/render.ts'),
+      ]);
       const { inputs, problems } = await collectImages(ctx, {
         images,
         from: flags.from ?? [],

@@ -2,9 +2,6 @@
 import { Command, Option } from 'commander';
 import { normalizePlatform, PlatformSyntaxError } from '../../arch/platform.ts';
 import type { Context } from '../../context.ts';
-import { assessDoctor } from '../../doctor/assess.ts';
-import { collectDoctorFacts } from '../../doctor/collect.ts';
-import { renderDoctor } from '../../doctor/render.ts';
 import { MeshcheckError, UsageError } from '../../errors.ts';
 
 export function doctorCommand(ctx: Context): Command {
@@ -32,6 +29,11 @@ Examples:
         if (err instanceof PlatformSyntaxError) throw new UsageError(`--require: ${err.message}`);
         throw err;
       }
+      const [{ assessDoctor }, { collectDoctorFacts }, { renderDoctor }] = await Promise.all([
+        import('../../doctor/assess.ts'),
+        import('../../doctor/collect.ts'),
+        import('../../doctor/render.ts'),
+      ]);
       const report = assessDoctor(await collectDoctorFacts({ env: ctx.env, now: ctx.now }));
       if (opts.json) ctx.io.out(`${JSON.stringify(report, null, 2)}\n`);
       else ctx.io.out(renderDoctor(report));

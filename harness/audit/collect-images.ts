@@ -14,7 +14,7 @@ import type { ImageUse, SourceProblem } from './sources/types.ts';
 export interface ImageSources {
   images: string[];
   from: string[];
-  istio?: { version: string; hub?: string; ambient: boolean };
+  istio?: { version: string; hub?: string; ambient: boolean; variant?: 'distroless' | 'debug' };
 }
 
 async function readSource(ctx: Context, file: string): Promise<string> {

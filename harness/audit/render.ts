@@ -7,7 +7,7 @@ function pad(s: string, n: number): string {
 
 export function renderAudit(r: AuditReport, width = 120): string {
   const lines: string[] = [];
-  const imgW = Math.min(48, Math.max(5, ...r.images.map((i) => i.image.length)) + 2);
+  const imgW = Math.min(64, Math.max(5, ...r.images.map((i) => i.image.length)) + 2);
   lines.push(`${pad('IMAGE', imgW)}${pad('PLATFORM', 14)}${pad('VERDICT', 18)}REASON`);
   for (const img of r.images) {
     if (img.error) {

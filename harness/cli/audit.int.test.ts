@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { auditReportSchema } from '../audit/report.ts';
 import { runCommand } from '../process/run.ts';
+import { type FileSpec, pushImage, pushIndex } from '../testing/oci-builder.ts';
 import { requireTestbed } from '../testing/testbed.ts';
 
 const bed = await requireTestbed();
@@ -71,6 +72,28 @@ describe.runIf(bed)('meshcheck audit (CLI) on the test bed', () => {
     const missing = await meshcheck(['audit', '--insecure-registry', reg, '--from', path.join(dir, 'nope.yaml'), probe, '--json']);
     expect(missing.exitCode).toBe(1);
     expect(JSON.parse(missing.stdout).problems[0]).toMatchObject({ message: 'cannot read: ENOENT' });
+  });
+
+  test('--istio VERSION --hub HUB audits the images that version deploys (here: stand-ins pushed under a test hub)', async () => {
+    // Not Istio's binaries (none can be had here): busybox images under Istio's names, so only the naming and the
+    // wiring are under test. pilot has both platforms; proxyv2 is amd64-only.
+    const files = (arch: string): FileSpec[] => [{ path: 'bin/busybox', hostFile: bed!.binaries[`busybox-${arch}`]!, mode: 0o755 }];
+    const push = (repo: string, arch: string) => pushImage(reg, repo, undefined, { architecture: arch, entrypoint: ['/bin/busybox'], layers: [{ files: files(arch) }] });
+    const amd = await push('istio-test/pilot', 'amd64');
+    const arm = await push('istio-test/pilot', 'arm64');
+    await pushIndex(reg, 'istio-test/pilot', '1.28.0', [
+      { ...amd, platform: { os: 'linux', architecture: 'amd64' } },
+      { ...arm, platform: { os: 'linux', architecture: 'arm64' } },
+    ]);
+    const proxy = await push('istio-test/proxyv2', 'amd64');
+    await pushIndex(reg, 'istio-test/proxyv2', '1.28.0', [{ ...proxy, platform: { os: 'linux', architecture: 'amd64' } }]);
+    const r = await meshcheck(['audit', '--istio', '1.28.0', '--hub', `${reg}/istio-test`, '--insecure-registry', reg, '--deep', '--json']);
+    expect(r.exitCode, r.stderr).toBe(1);
+    const report = auditReportSchema.parse(JSON.parse(r.stdout));
+    const byImage = Object.fromEntries(report.images.map((i) => [i.image, i.platforms.map((p) => p.verdict)]));
+    expect(byImage).toEqual({ [`${reg}/istio-test/pilot:1.28.0`]: ['ok', 'ok'], [`${reg}/istio-test/proxyv2:1.28.0`]: ['ok', 'missing-platform'] });
+    expect(report.images[0]!.from.join(' ')).toMatch(/istio 1\.28\.0/i);
+    expect((await meshcheck(['audit', '--hub', 'x/y'])).exitCode).toBe(2);
   });
 
   test('plain HTTP is refused unless the registry is listed as insecure', async () => {

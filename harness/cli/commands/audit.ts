@@ -12,6 +12,7 @@ interface AuditFlags {
   istio?: string;
   hub?: string;
   ambient?: boolean;
+  variant?: string;
   platform: string;
   deep?: boolean;
   insecureRegistry?: string[];
@@ -49,7 +50,8 @@ export function auditCommand(ctx: Context): Command {
     .option('--from <file>', 'also audit the images of Kubernetes YAML (a file, or - for stdin); repeatable', collect)
     .option('--istio <version>', 'also audit the images this Istio version deploys (pilot, proxyv2; with --ambient ztunnel, install-cni)')
     .option('--hub <hub>', 'registry/repository prefix of the Istio images (default docker.io/istio)')
-    .option('--ambient', 'with --istio: include the ambient data plane images')
+    .option('--ambient', 'with --istio: the ambient profile (ztunnel and install-cni; its images are -distroless)')
+    .option('--variant <variant>', 'with --istio: image variant (distroless or debug); default: the profile’s')
     .option('--platform <platforms>', 'platforms to check, comma-separated', 'linux/amd64,linux/arm64')
     .option('--deep', 'also read the entrypoint binary from the layers and check its ELF machine and page alignment')
     .option('--insecure-registry <host>', 'speak plain HTTP to this registry host[:port]; repeatable', collect)
@@ -85,7 +87,8 @@ Examples:
         if (!(AUDIT_VERDICTS as readonly string[]).includes(v)) throw new UsageError(`--allow: "${v}" is not a verdict (one of ${AUDIT_VERDICTS.join(', ')})`);
         allow.add(v as AuditVerdict);
       }
-      if (flags.hub && !flags.istio) throw new UsageError('--hub needs --istio VERSION');
+      if ((flags.hub || flags.ambient || flags.variant) && !flags.istio) throw new UsageError('--hub, --ambient and --variant need --istio VERSION');
+      if (flags.variant && !['distroless', 'debug'].includes(flags.variant)) throw new UsageError(`--variant: "${flags.variant}" is not an Istio image variant (distroless or debug)`);
       const concurrency = parsePositive('--concurrency', flags.concurrency);
       const timeoutMs = parsePositive('--timeout', flags.timeout);
       // Loaded only when the command runs: `--help` and other commands start faster without undici, zod and yaml.
@@ -98,7 +101,16 @@ Examples:
       const { inputs, problems } = await collectImages(ctx, {
         images,
         from: flags.from ?? [],
-        ...(flags.istio ? { istio: { version: flags.istio, ...(flags.hub ? { hub: flags.hub } : {}), ambient: Boolean(flags.ambient) } } : {}),
+        ...(flags.istio
+          ? {
+              istio: {
+                version: flags.istio,
+                ...(flags.hub ? { hub: flags.hub } : {}),
+                ...(flags.variant ? { variant: flags.variant as 'distroless' | 'debug' } : {}),
+                ambient: Boolean(flags.ambient),
+              },
+            }
+          : {}),
       });
       if (inputs.length === 0) {
         throw new UsageError(

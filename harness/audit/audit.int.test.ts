@@ -199,6 +199,26 @@ describe.runIf(bed)('meshcheck audit against the real registry', () => {
     expect(proxy.requests.filter((q) => q.faulted)).toHaveLength(2);
   });
 
+  test('blobs follow redirects to storage (another origin), as registries on S3/GCS answer', async () => {
+    const pushed = await pushImage(reg, 'audit/redirect', '1', image('arm64', busybox('arm64')));
+    const blobs = [pushed.config, ...pushed.layers].map((b) => b.digest);
+    await using proxy = await startFaultProxy(
+      reg,
+      blobs.map((digest) => ({
+        match: new RegExp(`^GET /v2/audit/redirect/blobs/${digest}$`),
+        respond: { status: 307, headers: { location: `http://${reg}/v2/audit/redirect/blobs/${digest}` } },
+      })),
+    );
+    await using c = new RegistryClient({ insecureHosts: [proxy.addr, reg] });
+    const r = await audit(c, [`${proxy.addr}/audit/redirect:1`]);
+    expect(r.images[0]!.platforms[1]).toMatchObject({ verdict: 'ok', entrypoint: { elf: { arch: 'arm64' } } });
+    expect(proxy.requests.filter((q) => q.faulted).map((q) => q.path.split('/').pop())).toEqual(blobs);
+    // Redirects to plain HTTP of a host not listed as insecure are refused.
+    await using strict = new RegistryClient({ insecureHosts: [proxy.addr] });
+    const refused = await audit(strict, [`${proxy.addr}/audit/redirect:1`], false);
+    expect(refused.images[0]!.platforms[1]!.reason).toMatch(/redirected to plain HTTP \(127\.0\.0\.1:\d+\)/);
+  });
+
   test('malformed and oversized manifests: unreachable, with the reason', async () => {
     await using proxy = await startFaultProxy(reg, [
       { match: /^GET \/v2\/audit\/multi\/manifests\/1$/, respond: { status: 200, headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' }, body: '{"schemaVersion": 2, "manifests": [{"digest": 7}]}' } },

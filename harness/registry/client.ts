@@ -140,6 +140,8 @@ export class RegistryClient {
   /** Authorization per host and repository scope, learned from challenges. */
   readonly #auth = new Map<string, Promise<Auth>>();
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Content-addressed reads (manifests by digest, configs) never change: asked once per client. */
+  readonly #byDigest = new Map<string, Promise<unknown>>();
 
   constructor(opts: RegistryClientOptions = {}) {
     this.#opts = { timeoutMs: 30_000, maxManifestBytes: DEFAULT_MAX_MANIFEST, retries: 4, backoffMs: 500, maxBackoffMs: 15_000, ...opts };
@@ -164,8 +166,25 @@ export class RegistryClient {
     return `${insecure ? 'http' : 'https'}://${host}`;
   }
 
+  #cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let hit = this.#byDigest.get(key) as Promise<T> | undefined;
+    if (!hit) {
+      hit = load();
+      this.#byDigest.set(key, hit);
+      // Failures are not remembered: a later ask may succeed.
+      hit.catch(() => this.#byDigest.delete(key));
+      if (this.#byDigest.size > 512) this.#byDigest.delete(this.#byDigest.keys().next().value as string);
+    }
+    return hit;
+  }
+
   /** Fetch and parse a manifest (by tag or digest). Verifies the digest when one was asked for. */
-  async getManifest(ref: ImageReference, reference: string): Promise<FetchedManifest> {
+  getManifest(ref: ImageReference, reference: string): Promise<FetchedManifest> {
+    if (!reference.includes(':')) return this.#getManifest(ref, reference);
+    return this.#cached(`${ref.registry}/${ref.repository}@${reference}`, () => this.#getManifest(ref, reference));
+  }
+
+  async #getManifest(ref: ImageReference, reference: string): Promise<FetchedManifest> {
     const url = `${this.#base(ref.registry)}/v2/${ref.repository}/manifests/${reference}`;
     const what = `manifest ${ref.registry}/${ref.repository}:${reference}`;
     return this.#limit(async () => {
@@ -192,7 +211,11 @@ export class RegistryClient {
   }
 
   /** A small blob (an image config) read whole, bounded, digest verified. */
-  async getBlob(ref: ImageReference, digest: string, maxBytes = this.#opts.maxManifestBytes): Promise<Buffer> {
+  getBlob(ref: ImageReference, digest: string, maxBytes = this.#opts.maxManifestBytes): Promise<Buffer> {
+    return this.#cached(`${ref.registry}/${ref.repository}@${digest}`, () => this.#getBlob(ref, digest, maxBytes));
+  }
+
+  async #getBlob(ref: ImageReference, digest: string, maxBytes: number): Promise<Buffer> {
     return this.#limit(async () => {
       const { body, size } = await this.#openBlob(ref, digest);
       const what = `blob ${digest.slice(0, 19)} of ${ref.registry}/${ref.repository}`;

@@ -72,6 +72,8 @@ export class StartedDockerTarget implements AsyncDisposable {
   readonly reapedAtStart: Reaped;
   readonly #docker: Dockerode;
   readonly #timeoutMs: number;
+  /** Aborted by stop(): runs in flight end at once, and no new container is started. */
+  readonly #stopping = new AbortController();
 
   constructor(docker: Dockerode, runId: string, timeoutMs: number, reaped: Reaped) {
     this.#docker = docker;
@@ -97,13 +99,15 @@ export class StartedDockerTarget implements AsyncDisposable {
   }
 
   async run(spec: RunSpec): Promise<RunResult> {
+    if (this.#stopping.signal.aborted) return { timedOut: false, interrupted: true, output: '', wallMs: 0, spec };
     const started = performance.now();
     const pullError = await this.pull(spec.image, spec.platform);
     if (pullError) return { timedOut: false, output: pullError, wallMs: Math.round(performance.now() - started), startError: pullError, spec };
     const c = new OneShotContainer(spec.image)
       .withPlatform(spec.platform)
       .withLabels({ ...runLabels(this.runId), ...(spec.labels ?? {}) })
-      .withHardTimeout(spec.timeoutMs ?? this.#timeoutMs);
+      .withHardTimeout(spec.timeoutMs ?? this.#timeoutMs)
+      .withSignal(this.#stopping.signal);
     if (spec.entrypoint) c.withEntrypoint(spec.entrypoint);
     if (spec.command) c.withCommand(spec.command);
     if (spec.env) c.withEnvironment(spec.env);
@@ -111,6 +115,7 @@ export class StartedDockerTarget implements AsyncDisposable {
   }
 
   async stop(): Promise<StoppedDockerTarget> {
+    this.#stopping.abort();
     const reaped = await reapRun(this.#docker, this.runId);
     return new StoppedDockerTarget(this.runId, reaped);
   }

@@ -11,15 +11,22 @@ import { GenericContainer, getContainerRuntimeClient, type WaitStrategy } from '
 class ExitWaitStrategy implements WaitStrategy {
   #timeoutMs = 60_000;
   #set = false;
+  signal: AbortSignal | undefined;
   async waitUntilReady(container: Dockerode.Container): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
+    let onAbort: (() => void) | undefined;
+    // Rejecting makes testcontainers stop and remove the container (waitForContainer's clean-up).
+    const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ContainerTimeoutError(this.#timeoutMs)), this.#timeoutMs);
+      onAbort = () => reject(new ContainerAbortedError());
+      if (this.signal?.aborted) onAbort();
+      this.signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      await Promise.race([container.wait(), timeout]);
+      await Promise.race([container.wait(), limit]);
     } finally {
       clearTimeout(timer);
+      if (onAbort) this.signal?.removeEventListener('abort', onAbort);
     }
   }
   withStartupTimeout(ms: number): this {
@@ -41,6 +48,13 @@ export class ContainerTimeoutError extends Error {
   constructor(timeoutMs: number) {
     super(`the container did not exit within ${timeoutMs} ms`);
     this.timeoutMs = timeoutMs;
+  }
+}
+
+export class ContainerAbortedError extends Error {
+  override name = 'ContainerAbortedError';
+  constructor() {
+    super('the run was interrupted; the container was removed');
   }
 }
 
@@ -73,16 +87,19 @@ export interface OneShotResult {
   containerId?: string;
   /** The container could not be created or started (pull failure, unknown entrypoint, …). */
   startError?: string;
+  /** Stopped by the run being interrupted (Ctrl-C), not by itself. */
+  interrupted?: boolean;
 }
 
 export class OneShotContainer extends GenericContainer {
   #tail = new TailBuffer(256 * 1024);
   #logsDone: Promise<void> = Promise.resolve();
+  readonly #exitWait = new ExitWaitStrategy();
 
   constructor(image: string) {
     super(image);
     this.hostConfig.Init = true; // docker run --init: docker-init (tini) as PID 1 reaps and forwards signals
-    this.withWaitStrategy(new ExitWaitStrategy());
+    this.withWaitStrategy(this.#exitWait);
     this.withLogConsumer((stream) => {
       this.#logsDone = new Promise((resolve) => {
         stream.on('data', (c: Buffer | string) => this.#tail.push(String(c)));
@@ -96,6 +113,12 @@ export class OneShotContainer extends GenericContainer {
   /** The whole run, not just start-up: the wait strategy's timeout is the time to exit. */
   withHardTimeout(ms: number): this {
     return this.withStartupTimeout(ms);
+  }
+
+  /** Abort: the container is stopped and removed at once, and run() reports it as interrupted. */
+  withSignal(signal: AbortSignal): this {
+    this.#exitWait.signal = signal;
+    return this;
   }
 
   withTailLimit(chars: number): this {
@@ -115,6 +138,9 @@ export class OneShotContainer extends GenericContainer {
       if (err instanceof ContainerTimeoutError) {
         // testcontainers has already stopped and removed the container (waitForContainer's clean-up).
         return { timedOut: true, output: this.#tail.toString(), wallMs: wall() };
+      }
+      if (err instanceof ContainerAbortedError) {
+        return { timedOut: false, interrupted: true, output: this.#tail.toString(), wallMs: wall() };
       }
       return { timedOut: false, output: this.#tail.toString(), wallMs: wall(), startError: (err as Error).message };
     }

@@ -8,6 +8,7 @@ import { MeshcheckError } from '../errors.ts';
 import { meshcheckVersion } from '../version.ts';
 import { auditCommand } from './commands/audit.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { smokeCommand } from './commands/smoke.ts';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
 
 export function buildProgram(ctx: Context): Command {
@@ -18,7 +19,7 @@ export function buildProgram(ctx: Context): Command {
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) })
     .exitOverride()
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nDocumentation: README.md`);
-  for (const command of [doctorCommand(ctx), auditCommand(ctx)]) {
+  for (const command of [doctorCommand(ctx), auditCommand(ctx), smokeCommand(ctx)]) {
     // Subcommands throw instead of exiting, and share the output streams, like the root.
     command.exitOverride().configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
     command.addHelpText('after', `\n${EXIT_CODES_HELP}`);
@@ -52,8 +53,24 @@ export async function runCli(argv: string[], ctx: Context): Promise<number> {
 
 export async function main(): Promise<void> {
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  process.exitCode = await runCli(process.argv.slice(2), processContext(controller.signal));
+  // `on`, not `once`: signal-exit (used by execa) re-raises a signal when only its own listeners remain, which
+  // would kill the process before the run has removed its containers. A second Ctrl-C still ends it at once.
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write(`\nmeshcheck: ${signal}: stopping and removing what this run started (again to force)\n`);
+      controller.abort(new Error(`interrupted by ${signal}`));
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    process.exitCode = await runCli(process.argv.slice(2), processContext(controller.signal));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

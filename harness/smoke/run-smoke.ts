@@ -1,0 +1,83 @@
+/** Smoke a set of images one after another (runs are CPU-bound under QEMU; parallel runs only distort timings). */
+import type { CpuModel } from '../arch/isa.ts';
+import { formatPlatform, type Platform } from '../arch/platform.ts';
+import type { AuditInput } from '../audit/run-audit.ts';
+import type { RegistryClient } from '../registry/client.ts';
+import { parseReference } from '../registry/reference.ts';
+import type { StartedDockerTarget } from '../../clusters/docker/docker-target.ts';
+import type { SmokeCommand } from './commands.ts';
+import { SMOKE_SCHEMA_ID, type SmokeReport } from './report.ts';
+import { smokeImage, type SmokeRun } from './smoke-image.ts';
+import { isFailingSmoke } from './verdicts.ts';
+
+export interface RunSmokeOptions {
+  platforms: Platform[];
+  host: SmokeReport['host'];
+  commands?: SmokeCommand[];
+  timeoutMs: number;
+  sweep: CpuModel[];
+  sweepNotes: string[];
+  allow?: ReadonlySet<string>;
+  problems?: SmokeReport['problems'];
+  meshcheckVersion: string;
+  now: Date;
+  signal?: AbortSignal;
+  onImage?: (done: number, total: number, entry: SmokeReport['images'][number]) => void;
+  onRun?: (image: string, platform: string, run: SmokeRun) => void;
+}
+
+export async function runSmoke(client: RegistryClient, target: StartedDockerTarget, inputs: AuditInput[], o: RunSmokeOptions): Promise<SmokeReport> {
+  const images: SmokeReport['images'] = [];
+  for (const [i, input] of inputs.entries()) {
+    if (o.signal?.aborted) break; // Ctrl-C: report what ran
+    let entry: SmokeReport['images'][number];
+    try {
+      const ref = parseReference(input.image);
+      const smoked = await smokeImage(client, target, input.image, ref, {
+        platforms: o.platforms,
+        hostArch: o.host.arch,
+        ...(o.commands ? { commands: o.commands } : {}),
+        timeoutMs: o.timeoutMs,
+        sweep: o.sweep,
+        sweepNotes: o.sweepNotes,
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.onRun ? { onRun: o.onRun } : {}),
+      });
+      entry = { ...smoked, from: input.from };
+    } catch (err) {
+      const e = err as Error;
+      entry = { image: input.image, canonical: input.image, from: input.from, error: e.name === 'ReferenceError' ? `not an image reference: ${e.message}` : e.message, platforms: [] };
+    }
+    images.push(entry);
+    o.onImage?.(i + 1, inputs.length, entry);
+  }
+  const byVerdict: Record<string, number> = {};
+  let failing = 0;
+  let uncheckable = 0;
+  let checks = 0;
+  for (const img of images) {
+    if (img.error) failing++;
+    for (const p of img.platforms) {
+      checks++;
+      byVerdict[p.verdict] = (byVerdict[p.verdict] ?? 0) + 1;
+      if (isFailingSmoke(p.verdict, o.allow)) failing++;
+      if (p.verdict === 'not-found' || p.verdict === 'unreachable') uncheckable++;
+    }
+  }
+  const problems = o.problems ?? [];
+  const exitCode =
+    images.length === 0 || images.every((i) => i.error) ? 2 : checks > 0 && uncheckable === checks ? 3 : failing > 0 || problems.length > 0 ? 1 : 0;
+  return {
+    schema: SMOKE_SCHEMA_ID,
+    meshcheckVersion: o.meshcheckVersion,
+    generatedAt: o.now.toISOString(),
+    runId: target.runId,
+    host: o.host,
+    platforms: o.platforms.map(formatPlatform),
+    cpus: o.sweep.map((m) => m.name),
+    images,
+    problems,
+    summary: { images: images.length, checks, byVerdict, failing, uncheckable },
+    exitCode,
+  };
+}

@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  *  - host-state:  tests that change global host state (switching the qemu-aarch64 binfmt handler off). They run
  *                 after every other project has finished (groupOrder) and one file at a time, so no test that
  *                 needs emulation ever runs while the handler is off.
+ *  - final:       checks that the test run left nothing behind (containers, networks, volumes).
  * Later: conformance (needs a cluster).
  */
 export default defineConfig({
@@ -37,6 +38,14 @@ export default defineConfig({
           hookTimeout: 120_000,
           fileParallelism: false,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // Runs after everything else: nothing meshcheck started may outlive the tests.
+        test: {
+          name: 'final',
+          include: ['{harness,clusters,suites,reports,scripts}/**/*.final.test.ts'],
+          sequence: { groupOrder: 2 },
         },
       },
     ],

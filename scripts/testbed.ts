@@ -8,6 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readBinfmt } from '../harness/arch/binfmt.ts';
 import { runCommand } from '../harness/process/run.ts';
+import { buildProbes } from './build-probes.ts';
 import { readState, statePath, TESTBED_SCHEMA, testbedDir, type TestbedState, writeState } from './testbed/state.ts';
 import { ensureBinaries, ensureBinfmt, ensureDockerd, ensureImages, ensurePackages, ensureRegistry, pidAlive, type StepContext, tearDown } from './testbed/steps.ts';
 
@@ -91,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
       const binfmt = await ensureBinfmt(ctx, prior);
       const registry = await ensureRegistry(ctx, prior);
       const binaries = await ensureBinaries(ctx);
+      await buildProbes({ log: (line) => ctx.log(`probes: ${line}`), strict: true });
       const images = await ensureImages(ctx, binaries);
       const state: TestbedState = {
         schema: TESTBED_SCHEMA,

@@ -14,6 +14,10 @@ import { runCommand } from '../process/run.ts';
 import { requireTestbed } from '../testing/testbed.ts';
 import { readBinfmt, setBinfmtHandlerEnabled } from './binfmt.ts';
 import { classifyFailure } from './classify.ts';
+import { DockerTarget } from '../../clusters/docker/docker-target.ts';
+import { RegistryClient } from '../registry/client.ts';
+import { runSmoke } from '../smoke/run-smoke.ts';
+import { parsePlatform } from './platform.ts';
 
 const bed = await requireTestbed();
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../bin/meshcheck.js');
@@ -32,6 +36,8 @@ describe.runIf(bed)('with qemu-aarch64 switched off', () => {
     await setBinfmtHandlerEnabled(handler, true);
     expect((await readBinfmt()).handlers.find((h) => h.name === handler)?.enabled).toBe(true);
   });
+  // The same image runs with the handler on: the smoke integration tests (smoke.int.test.ts) show that, and the
+  // host-state project only starts after them (vitest.config.ts groupOrder).
 
   test('the kernel table says disabled', async () => {
     expect((await readBinfmt()).handlers.find((h) => h.name === handler)?.enabled).toBe(false);
@@ -46,6 +52,22 @@ describe.runIf(bed)('with qemu-aarch64 switched off', () => {
       expect(run.exitCode).toBe(stored.get(s.id)?.exitCode);
     },
   );
+
+  test('smoke: an image whose binaries are arm64 is exec-format-error (what an arm64 node meets with an amd64-only image)', async () => {
+    await using client = new RegistryClient({ insecureHosts: [bed!.registry.addr] });
+    await using target = await new DockerTarget().start();
+    const r = await runSmoke(client, target, [{ image: bed!.images['meshcheck-test/probe']!.ref, from: ['test'] }], {
+      platforms: [parsePlatform('linux/arm64')],
+      host: { arch: 'amd64' },
+      commands: [{ entrypoint: ['/bin/busybox'], args: ['true'], label: 'busybox true' }],
+      timeoutMs: 30_000,
+      sweep: [],
+      sweepNotes: [],
+      meshcheckVersion: 'test',
+      now: new Date(),
+    });
+    expect(r.images[0]!.platforms[0]).toMatchObject({ verdict: 'exec-format-error', reason: expect.stringMatching(/exec format error/i) });
+  });
 
   test('doctor reports arm64 not runnable, and --require linux/arm64 exits 1 with the fix', async () => {
     const json = await runCommand(process.execPath, [bin, 'doctor', '--json']);

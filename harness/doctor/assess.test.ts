@@ -1,10 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { parseBinfmtEntry } from '../arch/binfmt.ts';
+import { assessProbeOutput, BUILD_PROBES_FIX, probeCapabilities } from '../arch/capabilities.ts';
 import type { HostFacts } from '../arch/host.ts';
 import { assessDoctor, type DoctorFacts } from './assess.ts';
 
 const aarch64 = readFileSync(new URL('../arch/fixtures/binfmt-qemu-aarch64.txt', import.meta.url), 'utf8');
+/** Real `meshcheck-probe caps` output (harness/arch/fixtures/probe-caps-*.json say how each was captured). */
+const caps = (name: string) => (JSON.parse(readFileSync(new URL(`../arch/fixtures/${name}`, import.meta.url), 'utf8')) as { stdout: string }).stdout;
+const nativeCaps = assessProbeOutput(caps('probe-caps-amd64-native-root.json'), 'amd64', 'native');
+const qemuCaps = assessProbeOutput(caps('probe-caps-arm64-qemu-7.2.json'), 'arm64', 'emulated');
 
 function facts(host: Partial<HostFacts>, more: Partial<DoctorFacts> = {}): DoctorFacts {
   return {
@@ -12,6 +17,7 @@ function facts(host: Partial<HostFacts>, more: Partial<DoctorFacts> = {}): Docto
     qemu: [],
     docker: { reachable: true, serverVersion: '20.10.24', os: 'linux', arch: 'amd64' },
     tools: [],
+    capabilities: [],
     meshcheckVersion: '0.0.0-test',
     now: new Date('2026-11-22T00:00:00Z'),
     ...more,
@@ -68,5 +74,54 @@ describe('doctor assessment', () => {
     );
     expect(r.problems).toContainEqual(expect.objectContaining({ severity: 'error', message: 'Docker: no Docker engine answers' }));
     expect(r.problems).toContainEqual(expect.objectContaining({ severity: 'info', fix: 'install kind' }));
+  });
+
+  test('arm64 under QEMU 7.2 (real probe output): a warning that sidecar checks will be skipped, naming the four calls', () => {
+    const r = assessDoctor(facts({ binfmt: { mounted: true, enabled: true, handlers: [parseBinfmtEntry('qemu-aarch64', aarch64)] } }, { capabilities: [nativeCaps, qemuCaps] }));
+    expect(r.capabilities).toEqual([nativeCaps, qemuCaps]);
+    const warnings = r.problems.filter((p) => p.severity === 'warning');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toBe(
+      "under QEMU user emulation linux/arm64 cannot run istio-init's iptables or the sidecar's original-destination lookup (IP_TRANSPARENT, SO_ORIGINAL_DST, SO_MARK, NETLINK_NETFILTER unsupported): sidecar checks will be skipped in emulated mode",
+    );
+    expect(warnings[0]!.fix).toMatch(/native linux\/arm64 runner/);
+  });
+
+  test('an emulator that passes the calls through (native-like answers) raises nothing', () => {
+    const passing = assessProbeOutput(caps('probe-caps-amd64-native-unprivileged.json').replace('x86_64', 'aarch64'), 'arm64', 'emulated');
+    expect(passing.canCaptureTraffic).toBe(true);
+    const r = assessDoctor(facts({ binfmt: { mounted: true, enabled: true, handlers: [parseBinfmtEntry('qemu-aarch64', aarch64)] } }, { capabilities: [nativeCaps, passing] }));
+    expect(r.problems.filter((p) => p.severity !== 'info')).toEqual([]);
+  });
+
+  test('a probe that was never built is a warning with the build fix', async () => {
+    const missing = await probeCapabilities('arm64', { env: { MESHCHECK_PROBES_DIR: '/nonexistent/meshcheck-probes' }, hostArch: 'amd64' });
+    const r = assessDoctor(facts({}, { capabilities: [nativeCaps, missing] }));
+    expect(r.problems).toContainEqual({
+      severity: 'warning',
+      message: 'cannot tell what traffic capture can use on linux/arm64 (emulated): no capability probe for linux/arm64: /nonexistent/meshcheck-probes/linux-arm64/meshcheck-probe does not exist',
+      fix: BUILD_PROBES_FIX,
+    });
+  });
+
+  test('calibration: the figures pass through; a failed one is a warning, nothing to calibrate only info', () => {
+    const calibration = {
+      arch: 'arm64',
+      nativeArch: 'amd64',
+      reps: 5,
+      spin: 6_000_000,
+      native: { spinMs: 54.8, startMs: 4.3 },
+      emulated: { spinMs: 150.9, startMs: 12.3 },
+      cpuFactor: 2.75,
+      startFactor: 2.86,
+      factor: 2.9,
+    };
+    expect(assessDoctor(facts({}, { calibration })).calibration).toEqual(calibration);
+    expect(assessDoctor(facts({})).calibration).toBeUndefined();
+    const problem = 'cannot calibrate linux/arm64 against linux/amd64: the linux/arm64 probe /x does not exist';
+    const failed = assessDoctor(facts({}, { calibration: { arch: 'arm64', problem, fix: BUILD_PROBES_FIX } }));
+    expect(failed.problems).toContainEqual({ severity: 'warning', message: problem, fix: BUILD_PROBES_FIX });
+    const nothing = assessDoctor(facts({}, { calibration: { problem: 'cannot calibrate: nothing runs emulated on this host' } }));
+    expect(nothing.problems).toContainEqual({ severity: 'info', message: 'cannot calibrate: nothing runs emulated on this host' });
   });
 });

@@ -3,9 +3,10 @@
  * machines; the I/O that gathers them is in collect.ts.
  */
 import { handlersFor } from '../arch/binfmt.ts';
+import { type CapabilityReport, unsupportedCalls } from '../arch/capabilities.ts';
 import type { DockerEngineInfo, HostFacts, QemuInfo } from '../arch/host.ts';
 import type { ToolStatus } from '../process/tools.ts';
-import type { DoctorReport, PlatformReach, Problem } from './report.ts';
+import type { CalibrationReport, DoctorReport, PlatformReach, Problem } from './report.ts';
 
 /** The platforms a mesh release is checked on; others appear when a binfmt handler offers them. */
 export const PLATFORMS_OF_INTEREST = ['linux/amd64', 'linux/arm64'] as const;
@@ -15,8 +16,34 @@ export interface DoctorFacts {
   qemu: QemuInfo[];
   docker: DockerEngineInfo;
   tools: ToolStatus[];
+  /** The capability probe per runnable arch (collect.ts: native first). */
+  capabilities: CapabilityReport[];
+  /** Only when calibration was asked for. */
+  calibration?: CalibrationReport;
   meshcheckVersion: string;
   now: Date;
+}
+
+/** What a missing capability means for the mesh checks, as a problem a person can act on. */
+function capabilityProblem(c: CapabilityReport): Problem | undefined {
+  const where = `${c.platform} (${c.how})`;
+  if (c.problem) {
+    return { severity: 'warning', message: `cannot tell what traffic capture can use on ${where}: ${c.problem}`, ...(c.fix ? { fix: c.fix } : {}) };
+  }
+  if (c.canCaptureTraffic) return undefined;
+  const calls = `${unsupportedCalls(c).join(', ')} unsupported`;
+  if (c.how === 'emulated') {
+    return {
+      severity: 'warning',
+      message: `under QEMU user emulation ${c.platform} cannot run istio-init's iptables or the sidecar's original-destination lookup (${calls}): sidecar checks will be skipped in emulated mode`,
+      fix: `run the sidecar checks on a native ${c.platform} runner; a newer emulator may pass these calls through, and meshcheck doctor probes it rather than assuming`,
+    };
+  }
+  return {
+    severity: 'warning',
+    message: `${where}: this kernel does not answer what istio-init's iptables and the sidecar's original-destination lookup need (${calls}): sidecar checks will be skipped on this host`,
+    fix: 'run on a kernel with netfilter (nf_conntrack, xt_TPROXY), outside any sandbox that filters these socket calls (e.g. gVisor)',
+  };
 }
 
 function platformReach(facts: HostFacts, platform: string): PlatformReach {
@@ -79,6 +106,15 @@ export function assessDoctor(f: DoctorFacts): DoctorReport {
   for (const q of f.qemu) {
     if (q.problem) problems.push({ severity: 'warning', message: `emulator ${q.interpreter}: ${q.problem}` });
   }
+  for (const c of f.capabilities) {
+    const p = capabilityProblem(c);
+    if (p) problems.push(p);
+  }
+  if (f.calibration && 'problem' in f.calibration) {
+    // With nothing emulated there is nothing to scale; the platform warnings above already say why.
+    const severity = f.calibration.arch ? 'warning' : 'info';
+    problems.push({ severity, message: f.calibration.problem, ...(f.calibration.fix ? { fix: f.calibration.fix } : {}) });
+  }
   const docker: DoctorReport['docker'] = { ...f.docker };
   if (!f.docker.reachable) {
     docker.fix = 'start a Docker engine (Linux: `dockerd`, or `npm run testbed -- up` as root on Debian/Ubuntu), or set DOCKER_HOST';
@@ -110,6 +146,8 @@ export function assessDoctor(f: DoctorFacts): DoctorReport {
     emulation: { binfmtMounted: f.host.binfmt.mounted, binfmtEnabled: f.host.binfmt.enabled, handlers: f.host.binfmt.handlers, qemu: f.qemu },
     docker,
     tools: f.tools,
+    capabilities: f.capabilities,
+    ...(f.calibration ? { calibration: f.calibration } : {}),
     problems,
   };
 }

@@ -1,4 +1,5 @@
 /** Pure: a doctor report as text for a terminal. */
+import { CAPABILITY_CALLS } from '../arch/capabilities.ts';
 import type { DoctorReport } from './report.ts';
 
 export function renderDoctor(r: DoctorReport): string {
@@ -18,6 +19,20 @@ export function renderDoctor(r: DoctorReport): string {
   for (const t of r.tools) {
     if (t.name === 'docker') continue;
     lines.push(`${t.name.padEnd(12)}${t.found ? `${t.version ?? '?'} (${t.path})` : 'not found'}${t.problem ? ` — ${t.problem}` : ''}`);
+  }
+  for (const c of r.capabilities) {
+    const calls = c.problem ? `not probed: ${c.problem}` : CAPABILITY_CALLS.map((k) => `${k.name} ${c.supported[k.key] ? 'yes' : 'no'}`).join(', ');
+    lines.push(`capture     ${c.platform} (${c.how}): ${calls}`);
+  }
+  const cal = r.calibration;
+  if (cal && 'problem' in cal) lines.push(`calibration not measured (${cal.problem})`);
+  else if (cal) {
+    const ms = (x: number) => x.toFixed(1);
+    lines.push(
+      `calibration factor ${cal.factor.toFixed(1)} for linux/${cal.arch} against native linux/${cal.nativeArch} ` +
+        `(CPU ${cal.cpuFactor.toFixed(2)}x: ${ms(cal.emulated.spinMs)} vs ${ms(cal.native.spinMs)} ms; ` +
+        `start ${cal.startFactor.toFixed(2)}x: ${ms(cal.emulated.startMs)} vs ${ms(cal.native.startMs)} ms; medians of ${cal.reps})`,
+    );
   }
   if (r.problems.length) {
     lines.push('');

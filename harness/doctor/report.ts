@@ -1,5 +1,7 @@
 /** The shape of `meshcheck doctor --json`. Field names are part of meshcheck's machine-readable interface. */
 import type { BinfmtHandler } from '../arch/binfmt.ts';
+import type { Calibration } from '../arch/calibrate.ts';
+import type { CapabilityReport } from '../arch/capabilities.ts';
 import type { DockerEngineInfo, QemuInfo } from '../arch/host.ts';
 import type { ToolStatus } from '../process/tools.ts';
 
@@ -31,6 +33,9 @@ export interface Problem {
   fix?: string;
 }
 
+/** `doctor --calibrate`: the measured factors, or why none could be measured. */
+export type CalibrationReport = Calibration | { arch?: string; problem: string; fix?: string };
+
 export interface DoctorReport {
   meshcheckVersion: string;
   generatedAt: string;
@@ -39,5 +44,12 @@ export interface DoctorReport {
   emulation: { binfmtMounted: boolean; binfmtEnabled: boolean; handlers: BinfmtHandler[]; qemu: QemuInfo[] };
   docker: DockerEngineInfo & { fix?: string };
   tools: ToolStatus[];
+  /**
+   * What the data plane's traffic capture can use, per runnable arch (native first): the probe's socket calls,
+   * run natively or through binfmt/QEMU.
+   */
+  capabilities: CapabilityReport[];
+  /** Only with `--calibrate`: how much slower the emulated arch runs; timeouts are multiplied by `factor`. */
+  calibration?: CalibrationReport;
   problems: Problem[];
 }

@@ -9,6 +9,8 @@ export interface SmokeReport {
   generatedAt: string;
   runId: string;
   host: { arch: string; qemu?: string; cpuModels?: string[] };
+  /** Emulated runs get nativeMs × emulatedFactor (from --calibrate or --emulation-factor). */
+  timeouts: { nativeMs: number; emulatedFactor: number };
   platforms: string[];
   /** CPU models of the arm64 sweep (empty when not emulating arm64). */
   cpus: string[];

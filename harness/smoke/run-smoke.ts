@@ -15,6 +15,7 @@ export interface RunSmokeOptions {
   host: SmokeReport['host'];
   commands?: SmokeCommand[];
   timeoutMs: number;
+  emulationFactor?: number;
   sweep: CpuModel[];
   sweepNotes: string[];
   allow?: ReadonlySet<string>;
@@ -38,6 +39,7 @@ export async function runSmoke(client: RegistryClient, target: StartedDockerTarg
         hostArch: o.host.arch,
         ...(o.commands ? { commands: o.commands } : {}),
         timeoutMs: o.timeoutMs,
+        ...(o.emulationFactor ? { emulationFactor: o.emulationFactor } : {}),
         sweep: o.sweep,
         sweepNotes: o.sweepNotes,
         ...(o.signal ? { signal: o.signal } : {}),
@@ -73,6 +75,7 @@ export async function runSmoke(client: RegistryClient, target: StartedDockerTarg
     generatedAt: o.now.toISOString(),
     runId: target.runId,
     host: o.host,
+    timeouts: { nativeMs: o.timeoutMs, emulatedFactor: o.emulationFactor ?? 1 },
     platforms: o.platforms.map(formatPlatform),
     cpus: o.sweep.map((m) => m.name),
     images,

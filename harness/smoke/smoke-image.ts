@@ -3,6 +3,7 @@
  * known even when it runs), then run the image's version command for each platform on the Docker target — natively
  * or through QEMU — and, for arm64 under emulation, again under each CPU model of the ISA sweep.
  */
+import { scaleTimeout } from '../arch/calibrate.ts';
 import { classifyFailure } from '../arch/classify.ts';
 import { classifyA64Instruction, type CpuModel, oldestPassing, parseQemuTranslationLog } from '../arch/isa.ts';
 import { formatPlatform, type Platform } from '../arch/platform.ts';
@@ -62,6 +63,8 @@ export interface SmokeOptions {
   /** Replaces the per-image default commands. */
   commands?: SmokeCommand[];
   timeoutMs: number;
+  /** Multiplies timeoutMs for emulated runs (the host's calibration factor; 1 when not measured). */
+  emulationFactor?: number;
   /** CPU models for the arm64 sweep, already checked against the installed QEMU; empty: no sweep. */
   sweep: CpuModel[];
   sweepNotes: string[];
@@ -118,12 +121,12 @@ function specFor(image: string, platform: string, command: SmokeCommand, timeout
 }
 
 /** Run the first command under each CPU model; on SIGILL, once more with QEMU's translation log to name the instruction. */
-async function sweepArm64(target: StartedDockerTarget, image: string, platform: string, command: SmokeCommand, mismatch: string | undefined, opts: SmokeOptions) {
+async function sweepArm64(target: StartedDockerTarget, name: string, image: string, platform: string, command: SmokeCommand, mismatch: string | undefined, opts: SmokeOptions) {
   const entries: SweepEntry[] = [];
   for (const model of opts.sweep) {
     if (opts.signal?.aborted) break;
     const run = await runOne(target, specFor(image, platform, command, opts.timeoutMs, { QEMU_CPU: model.name }), command, mismatch, model.name, opts.signal);
-    opts.onRun?.(image, platform, run);
+    opts.onRun?.(name, platform, run);
     const entry: SweepEntry = { model: model.name, arch: model.arch, standsFor: model.stands_for, verdict: run.verdict, reason: run.reason };
     if (run.verdict === 'illegal-instruction') {
       // The log is large (every translated block); only its tail is kept, and only this one run pays for it.
@@ -170,17 +173,19 @@ export async function smokeImage(client: RegistryClient, target: StartedDockerTa
       continue;
     }
     result.digest = a.manifestDigest;
+    const timeoutMs = how === 'emulated' ? scaleTimeout(opts.timeoutMs, opts.emulationFactor ?? 1) : opts.timeoutMs;
+    const platformOpts = { ...opts, timeoutMs };
     const runnable = pinned(ref, a.manifestDigest);
     const mismatch = a.findings.find((f) => f.verdict === 'binary-mismatch')?.reason;
     for (const command of commands) {
       if (opts.signal?.aborted) break;
-      const run = await runOne(target, specFor(runnable, platform, command, opts.timeoutMs), command, mismatch, undefined, opts.signal);
+      const run = await runOne(target, specFor(runnable, platform, command, timeoutMs), command, mismatch, undefined, opts.signal);
       opts.onRun?.(image, platform, run);
       const { raw: _raw, ...kept } = run;
       result.runs.push(kept);
     }
     if (want.architecture === 'arm64' && how === 'emulated' && opts.sweep.length && commands[0] && !opts.signal?.aborted) {
-      result.sweep = await sweepArm64(target, runnable, platform, commands[0], mismatch, opts);
+      result.sweep = await sweepArm64(target, image, runnable, platform, commands[0], mismatch, platformOpts);
     }
     result.startupMs = result.runs[0]?.runMs;
     const verdicts: SmokeVerdict[] = result.runs.map((r) => r.verdict);

@@ -39,9 +39,15 @@ export interface RunJudgement {
  * One run: the classifier's kind, then what the registry knows about the binary. A process that started and exited
  * on its own (any exit code) proves the binary runs here; "other" is therefore ok, with the exit code noted.
  */
-export function judgeRun(c: Classification, run: { exitCode?: number; startError?: string }, binaryMismatch?: string): RunJudgement {
+export function judgeRun(c: Classification, run: { exitCode?: number; startError?: string; output?: string }, binaryMismatch?: string): RunJudgement {
   if (run.startError && c.kind !== 'missing-platform' && c.kind !== 'exec-format-error') {
     return { verdict: 'unreachable', reason: `the container could not be started: ${run.startError}` };
+  }
+  const output = run.output ?? '';
+  if (c.kind === 'other' && run.exitCode === 127 && /no such file or directory|executable file not found|not found/i.test(output)) {
+    // The runtime could not find the command: nothing ran, so nothing about the architecture is known.
+    const line = output.trim().split('\n').find((l) => /no such file|not found/i.test(l)) ?? '';
+    return { verdict: 'not-found', reason: `the command is not in the image: ${line.trim()}` };
   }
   switch (c.kind) {
     case 'ok':

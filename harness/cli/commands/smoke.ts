@@ -8,6 +8,8 @@ import { addImageSourceOptions, imageSources, type ImageSourceFlags, noImagesErr
 
 interface SmokeFlags extends ImageSourceFlags {
   cpus?: string;
+  calibrate?: boolean;
+  emulationFactor?: string;
   sweep: boolean;
   command?: string;
   timeout: string;
@@ -22,7 +24,9 @@ export function smokeCommand(ctx: Context): Command {
     .option('--cpus <models>', 'QEMU CPU models for the arm64 sweep, comma-separated (default: cortex-a53,cortex-a72,neoverse-n1,neoverse-v1 or a64fx,max)')
     .option('--no-sweep', 'skip the arm64 CPU-model sweep')
     .option('--command <command>', 'run this instead of the per-image version command ("/usr/local/bin/app --version"; no shell)')
-    .option('--timeout <ms>', 'hard limit per container run, in milliseconds (scaled by the emulation factor for emulated runs is up to you)', '60000')
+    .option('--timeout <ms>', 'hard limit per container run, in milliseconds; emulated runs get it times the emulation factor', '60000')
+    .option('--calibrate', 'measure this host’s emulation slowdown first and scale emulated timeouts by it')
+    .option('--emulation-factor <n>', 'scale emulated timeouts by this factor (e.g. from `meshcheck doctor --calibrate`)')
     .option('--allow <verdicts>', 'verdicts that do not fail the run, comma-separated')
     .addHelpText(
       'after',
@@ -55,7 +59,22 @@ Examples:
         import('../../smoke/sweep-plan.ts'),
         import('../../arch/host.ts'),
       ]);
+      if (flags.calibrate && flags.emulationFactor) throw new UsageError('use either --calibrate or --emulation-factor');
+      let emulationFactor = 1;
+      if (flags.emulationFactor) {
+        emulationFactor = Number(flags.emulationFactor);
+        if (!(emulationFactor >= 1)) throw new UsageError(`--emulation-factor: "${flags.emulationFactor}" must be a number >= 1`);
+      }
       const facts = await host.probeHost();
+      const emulated = [...new Set(platforms.map((p) => p.architecture).filter((a) => a !== facts.arch))];
+      if (flags.calibrate && emulated.length) {
+        const { calibrate } = await import('../../arch/calibrate.ts');
+        for (const arch of emulated) {
+          const c = await calibrate({ arch, env: ctx.env });
+          ctx.io.err(`calibration: linux/${arch} runs ${c.factor}x slower than native here; its timeouts are scaled by that\n`);
+          emulationFactor = Math.max(emulationFactor, c.factor);
+        }
+      }
       const plan = await sweep.planSweep(facts, platforms, flags.sweep ? flags.cpus : 'none');
       if (plan.unknown.length) throw new UsageError(`--cpus: ${plan.unknown.join(', ')} not offered by this QEMU (it has: ${plan.available.join(', ')})`);
       const { inputs, problems } = await collectImages(ctx, sources);
@@ -74,6 +93,7 @@ Examples:
           host: { arch: facts.arch, ...(plan.qemu?.version ? { qemu: plan.qemu.version } : {}), ...(plan.available.length ? { cpuModels: plan.available } : {}) },
           ...(flags.command ? { commands: [parseCommandOverride(flags.command)] } : {}),
           timeoutMs,
+          emulationFactor,
           sweep: plan.models,
           sweepNotes: plan.notes,
           allow,

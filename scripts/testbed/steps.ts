@@ -37,6 +37,7 @@ const PACKAGES: ReadonlyArray<{ pkg: string; provides: string }> = [
   { pkg: 'gcc', provides: '/usr/bin/gcc' },
   { pkg: 'skopeo', provides: '/usr/bin/skopeo' },
   { pkg: 'openssl', provides: '/usr/bin/openssl' },
+  { pkg: 'wrk', provides: '/usr/bin/wrk' },
   { pkg: 'libc6-dev', provides: '/usr/include/stdio.h' },
 ];
 

@@ -6,7 +6,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 
 const built = new URL('../dist/harness/cli/main.js', import.meta.url);
-const sourceDir = new URL('../harness/', import.meta.url);
+// Every folder the build compiles (tsconfig.build.json "include").
+const sourceDirs = ['../harness/', '../clusters/', '../suites/', '../reports/'].map((d) => new URL(d, import.meta.url)).filter((u) => existsSync(u));
 const source = new URL('../harness/cli/main.ts', import.meta.url);
 
 function newestSource(dir) {
@@ -20,7 +21,8 @@ function newestSource(dir) {
 function chooseEntry() {
   if (!existsSync(source)) return built;
   if (process.env.MESHCHECK_FROM_SOURCE === '1' || !existsSync(built)) return source;
-  return newestSource(sourceDir) > statSync(built).mtimeMs ? source : built;
+  const newest = Math.max(...sourceDirs.map(newestSource));
+  return newest > statSync(built).mtimeMs ? source : built;
 }
 
 const { main } = await import(chooseEntry().href);

@@ -9,6 +9,7 @@ import { InfrastructureError } from '../../harness/errors.ts';
 import { newRunId, runLabels } from '../../harness/labels.ts';
 import { OneShotContainer, type OneShotResult } from './one-shot-container.ts';
 import { type Reaped, reapOrphans, reapRun } from './reaper.ts';
+import { type ServiceSpec, type StartedService, startService } from './service-container.ts';
 
 export interface RunSpec {
   /** Image reference; pass a single-platform digest (repo@sha256:…) so the platform is never ambiguous. */
@@ -112,6 +113,14 @@ export class StartedDockerTarget implements AsyncDisposable {
     if (spec.command) c.withCommand(spec.command);
     if (spec.env) c.withEnvironment(spec.env);
     return { ...(await c.run()), spec };
+  }
+
+  /** Start a long-running workload for a platform and wait until it answers; it carries this run's labels. */
+  async startService(spec: Omit<ServiceSpec, 'labels' | 'startupTimeoutMs'> & { startupTimeoutMs?: number; labels?: Record<string, string> }): Promise<StartedService> {
+    if (this.#stopping.signal.aborted) throw new InfrastructureError('the Docker target is stopping: no new containers');
+    const pullError = await this.pull(spec.image, spec.platform);
+    if (pullError) throw new InfrastructureError(`cannot pull ${spec.image} for ${spec.platform}: ${pullError}`);
+    return startService({ ...spec, labels: { ...runLabels(this.runId), ...(spec.labels ?? {}) }, startupTimeoutMs: spec.startupTimeoutMs ?? this.#timeoutMs });
   }
 
   async stop(): Promise<StoppedDockerTarget> {

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { readBinfmt } from '../harness/arch/binfmt.ts';
 import { runCommand } from '../harness/process/run.ts';
 import { buildProbes } from './build-probes.ts';
+import { ECHO_IMAGE_NAME, ensureEchoImage } from './testbed/echo-image.ts';
 import { readState, statePath, TESTBED_SCHEMA, testbedDir, type TestbedState, writeState } from './testbed/state.ts';
 import { ensureBinaries, ensureBinfmt, ensureDockerd, ensureImages, ensurePackages, ensureRegistry, pidAlive, type StepContext, tearDown } from './testbed/steps.ts';
 
@@ -94,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
       const binaries = await ensureBinaries(ctx);
       await buildProbes({ log: (line) => ctx.log(`probes: ${line}`), strict: true });
       const images = await ensureImages(ctx, binaries);
+      images[ECHO_IMAGE_NAME] = await ensureEchoImage(ctx, binaries);
       const state: TestbedState = {
         schema: TESTBED_SCHEMA,
         dir,

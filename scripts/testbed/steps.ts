@@ -209,17 +209,36 @@ async function debFile(ctx: StepContext, pkg: string, arch: string, member: stri
   await chmod(dest, 0o755);
 }
 
-/** The official Node binary for an arch, from the npm package node-linux-<arch>. */
-async function nodeBinary(ctx: StepContext, npmArch: 'x64' | 'arm64', dest: string): Promise<void> {
-  if (existsSync(dest)) return;
+/**
+ * The newest Node 24 release published for both arches: the two packages are published separately, so "@24" can
+ * resolve to different patch releases a minute apart, and arch comparisons want one version.
+ */
+async function commonNodeVersion(): Promise<string> {
+  const versions = async (arch: string) => {
+    const r = await runChecked('npm', ['view', `node-linux-${arch}@24`, 'version', '--json'], { timeoutMs: 120_000 });
+    const v = JSON.parse(r.stdout) as string | string[];
+    return new Set(Array.isArray(v) ? v : [v]);
+  };
+  const [x64, arm64] = await Promise.all([versions('x64'), versions('arm64')]);
+  const common = [...x64].filter((v) => arm64.has(v));
+  const newest = common.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).at(-1);
+  if (!newest) throw new Error('no Node 24 release is published for both x64 and arm64 on the npm registry');
+  return newest;
+}
+
+/** The official Node binary for an arch, from the npm package node-linux-<arch>, at the given version. */
+async function nodeBinary(ctx: StepContext, npmArch: 'x64' | 'arm64', version: string, dest: string): Promise<void> {
+  const stamp = `${dest}.version`;
+  if (existsSync(dest) && (await readFile(stamp, 'utf8').catch(() => '')) === version) return;
   const work = path.join(ctx.dir, 'npm', npmArch);
   await mkdir(work, { recursive: true });
-  ctx.log(`binaries: npm pack node-linux-${npmArch}@24`);
-  const packed = await runChecked('npm', ['pack', `node-linux-${npmArch}@24`, '--silent'], { cwd: work, timeoutMs: 300_000 });
+  ctx.log(`binaries: npm pack node-linux-${npmArch}@${version}`);
+  const packed = await runChecked('npm', ['pack', `node-linux-${npmArch}@${version}`, '--silent'], { cwd: work, timeoutMs: 300_000 });
   const tgz = packed.stdout.trim().split('\n').at(-1) ?? '';
   await runChecked('tar', ['-xzf', tgz, '-C', work, 'package/bin/node'], { cwd: work });
   await copyFile(path.join(work, 'package/bin/node'), dest);
   await chmod(dest, 0o755);
+  await writeFile(stamp, version);
   await rm(path.join(work, tgz), { force: true });
 }
 
@@ -248,9 +267,14 @@ export async function ensureBinaries(ctx: StepContext): Promise<Record<string, s
     await debFile(ctx, 'busybox-static', arch, 'bin/busybox', out[`busybox-${arch}`]!);
   }
   out['node-amd64'] = path.join(bin, 'node-amd64');
-  await nodeBinary(ctx, 'x64', out['node-amd64']);
   out['node-arm64'] = path.join(bin, 'node-arm64');
-  await nodeBinary(ctx, 'arm64', out['node-arm64']);
+  // Ask the registry only when a binary or its version stamp is missing: a second `up` stays offline and fast.
+  const stamped = async (f: string) => existsSync(f) && existsSync(`${f}.version`);
+  const pinned = (await stamped(out['node-amd64'])) && (await stamped(out['node-arm64']));
+  const [ax, aa] = pinned ? await Promise.all([readFile(`${out['node-amd64']}.version`, 'utf8'), readFile(`${out['node-arm64']}.version`, 'utf8')]) : ['', ''];
+  const version = pinned && ax === aa ? ax : await commonNodeVersion();
+  await nodeBinary(ctx, 'x64', version, out['node-amd64']);
+  await nodeBinary(ctx, 'arm64', version, out['node-arm64']);
   for (const c of COMPILES) {
     const dest = path.join(bin, c.name);
     out[c.name] = dest;

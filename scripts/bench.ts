@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: figures, not pass/fail. Needs the test bed (`npm run testbed -- up`).
+ * `npm run bench`: figures, not pass/fail. BENCH=traffic or BENCH=audit runs one part; default both.
  *
+ * traffic (scripts/bench-traffic.ts; no test bed needed): the generator's accuracy against a server with known
+ * stalls beside autocannon and wrk, its capacity on one core, and its overhead against a closed-loop undici client.
+ *
+ * audit (needs the test bed, `npm run testbed -- up`):
  * audit: 12 multi-arch images × 2 platforms in the local registry, audited by meshcheck (the CLI, one process,
  * as a user runs it) against `skopeo inspect --override-arch` for the same 24 image × platform pairs (one process
  * each, run sequentially and 8 at a time), in the same run. Then --deep: bytes of layers read against the total.
@@ -12,7 +16,16 @@ import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
 import { runChecked, runCommand } from '../harness/process/run.ts';
 import { type FileSpec, pushImage, pushIndex } from '../harness/testing/oci-builder.ts';
+import { benchTraffic } from './bench-traffic.ts';
 import { readState } from './testbed/state.ts';
+
+const which = process.env.BENCH ?? 'all';
+if (which === 'all' || which === 'traffic') {
+  console.log('=== traffic engine ===');
+  await benchTraffic();
+}
+if (which === 'traffic') process.exit(0);
+console.log('\n=== audit ===');
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const IMAGES = 12;

@@ -34,7 +34,7 @@ export function latencyCommand(ctx: Context): Command {
     .option('--platform <platforms>', 'platforms, comma-separated', 'linux/amd64,linux/arm64')
     .option('--rates <list>', 'requests per second, comma-separated', '100,500')
     .option('--duration <d>', 'measured window per rate and repetition', '10s')
-    .option('--warmup <d>', 'warm-up before each window (not measured)', '1s')
+    .option('--warmup <d>', 'warm-up before each window, not measured (wrk2 uses 10 s: a fresh server and generator stall early)', '10s')
     .option('--reps <n>', 'interleaved repetitions', '3')
     .option('--path <path>', 'path and query asked of the echo server', '/')
     .option('--startup-timeout <d>', 'time for the workload to answer /readyz (emulated: times the emulation factor)', '60s')

@@ -7,7 +7,8 @@ import type { RegistryClient } from '../registry/client.ts';
 import { parseReference } from '../registry/reference.ts';
 import { auditImage } from './audit-image.ts';
 import { AUDIT_SCHEMA_ID, type AuditReport, type ImageAuditEntry } from './report.ts';
-import { type AuditVerdict, isFailing } from './verdicts.ts';
+import { tally } from './tally.ts';
+import type { AuditVerdict } from './verdicts.ts';
 import { formatPlatform } from '../arch/platform.ts';
 
 export interface AuditInput {
@@ -44,24 +45,8 @@ export async function runAudit(client: RegistryClient, inputs: AuditInput[], opt
 }
 
 export function summarise(images: ImageAuditEntry[], opts: Pick<RunAuditOptions, 'platforms' | 'deep' | 'allow' | 'problems' | 'meshcheckVersion' | 'now'>): AuditReport {
-  const byVerdict: Record<string, number> = {};
-  let failing = 0;
-  let uncheckable = 0;
-  let checks = 0;
-  for (const img of images) {
-    for (const p of img.platforms) {
-      checks++;
-      byVerdict[p.verdict] = (byVerdict[p.verdict] ?? 0) + 1;
-      if (isFailing(p.verdict, opts.allow)) failing++;
-      if (p.verdict === 'not-found' || p.verdict === 'unreachable') uncheckable++;
-    }
-  }
-  const invalid = images.filter((i) => i.error).length;
   const problems = opts.problems ?? [];
-  let exitCode: number;
-  if (images.length === 0 || invalid === images.length) exitCode = 2;
-  else if (checks > 0 && uncheckable === checks) exitCode = 3;
-  else exitCode = failing > 0 || invalid > 0 || problems.length > 0 ? 1 : 0;
+  const { summary, exitCode } = tally(images, opts.allow, problems.length);
   return {
     schema: AUDIT_SCHEMA_ID,
     meshcheckVersion: opts.meshcheckVersion,
@@ -70,7 +55,7 @@ export function summarise(images: ImageAuditEntry[], opts: Pick<RunAuditOptions,
     deep: opts.deep,
     images,
     problems,
-    summary: { images: images.length, checks, byVerdict, failing: failing + invalid, uncheckable },
+    summary,
     exitCode,
   };
 }

@@ -24,11 +24,6 @@ export function primary(findings: readonly Finding[]): Finding {
   return sorted[0] ?? { verdict: 'ok', reason: 'the image has a matching entry for this platform' };
 }
 
-/** Verdicts that fail an audit unless allowed (`--allow page-size-risk`). */
-export function isFailing(v: AuditVerdict, allowed: ReadonlySet<AuditVerdict> = new Set()): boolean {
-  return v !== 'ok' && !allowed.has(v);
-}
-
 /** Does the config's platform say the same as the index entry (or the platform asked for)? */
 export function configFinding(config: ImageConfig, expected: Platform): Finding | undefined {
   const actual = entryPlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) })!;

@@ -8,7 +8,7 @@ import type { StartedDockerTarget } from '../../clusters/docker/docker-target.ts
 import type { SmokeCommand } from './commands.ts';
 import { SMOKE_SCHEMA_ID, type SmokeReport } from './report.ts';
 import { smokeImage, type SmokeRun } from './smoke-image.ts';
-import { isFailingSmoke } from './verdicts.ts';
+import { tally } from '../audit/tally.ts';
 
 export interface RunSmokeOptions {
   platforms: Platform[];
@@ -53,22 +53,8 @@ export async function runSmoke(client: RegistryClient, target: StartedDockerTarg
     images.push(entry);
     o.onImage?.(i + 1, inputs.length, entry);
   }
-  const byVerdict: Record<string, number> = {};
-  let failing = 0;
-  let uncheckable = 0;
-  let checks = 0;
-  for (const img of images) {
-    if (img.error) failing++;
-    for (const p of img.platforms) {
-      checks++;
-      byVerdict[p.verdict] = (byVerdict[p.verdict] ?? 0) + 1;
-      if (isFailingSmoke(p.verdict, o.allow)) failing++;
-      if (p.verdict === 'not-found' || p.verdict === 'unreachable') uncheckable++;
-    }
-  }
   const problems = o.problems ?? [];
-  const exitCode =
-    images.length === 0 || images.every((i) => i.error) ? 2 : checks > 0 && uncheckable === checks ? 3 : failing > 0 || problems.length > 0 ? 1 : 0;
+  const { summary, exitCode } = tally(images, o.allow, problems.length);
   return {
     schema: SMOKE_SCHEMA_ID,
     meshcheckVersion: o.meshcheckVersion,
@@ -80,7 +66,7 @@ export async function runSmoke(client: RegistryClient, target: StartedDockerTarg
     cpus: o.sweep.map((m) => m.name),
     images,
     problems,
-    summary: { images: images.length, checks, byVerdict, failing, uncheckable },
+    summary,
     exitCode,
   };
 }

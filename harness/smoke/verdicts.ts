@@ -67,7 +67,3 @@ export function judgeRun(c: Classification, run: { exitCode?: number; startError
       return { verdict: c.kind, reason: c.evidence ? `${c.summary}: ${c.evidence}` : c.summary };
   }
 }
-
-export function isFailingSmoke(v: SmokeVerdict, allowed: ReadonlySet<string> = new Set()): boolean {
-  return v !== 'ok' && !allowed.has(v);
-}

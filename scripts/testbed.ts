@@ -7,11 +7,12 @@
 import { mkdir } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { readBinfmt } from '../harness/arch/binfmt.ts';
+import { pidAlive } from '../harness/labels.ts';
 import { runCommand } from '../harness/process/run.ts';
 import { buildProbes } from './build-probes.ts';
 import { ECHO_IMAGE_NAME, ensureEchoImage } from './testbed/echo-image.ts';
 import { readState, statePath, TESTBED_SCHEMA, testbedDir, type TestbedState, writeState } from './testbed/state.ts';
-import { ensureBinaries, ensureBinfmt, ensureDockerd, ensureImages, ensurePackages, ensureRegistry, pidAlive, type StepContext, tearDown } from './testbed/steps.ts';
+import { ensureBinaries, ensureBinfmt, ensureDockerd, ensureImages, ensurePackages, ensureRegistry, registryAnswers, type StepContext, tearDown } from './testbed/steps.ts';
 
 const HELP = `Usage: npm run testbed -- <up|down|status> [--json]
 
@@ -36,15 +37,7 @@ async function status(dir: string, json: boolean): Promise<number> {
   const docker = await runCommand('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 });
   const binfmt = await readBinfmt();
   const handler = binfmt.handlers.find((h) => h.name === 'qemu-aarch64');
-  let registry = false;
-  if (state) {
-    try {
-      const res = await fetch(`http://${state.registry.addr}/v2/`, { signal: AbortSignal.timeout(2_000) });
-      registry = res.status === 200;
-    } catch {
-      registry = false;
-    }
-  }
+  const registry = state ? await registryAnswers(state.registry.addr) : false;
   const report = {
     up: Boolean(state && docker.ok && handler?.enabled && registry),
     state: state ? statePath(dir) : null,

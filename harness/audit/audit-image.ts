@@ -85,11 +85,11 @@ export async function auditImage(client: RegistryClient, image: string, ref: Ima
   const audit: ImageAudit = { image, canonical: ref.canonical, digest: top.digest, mediaType: top.mediaType, kind: top.manifest.kind, platforms: [] };
   if (top.manifest.kind === 'index') {
     const entries = top.manifest.manifests;
-    const first = matchPlatform(entries, opts.platforms[0] ?? { os: 'linux', architecture: 'amd64' });
-    audit.available = first.available;
-    audit.attestationsIgnored = first.attestations;
     for (const want of opts.platforms) {
       const m = matchPlatform(entries, want);
+      // What the index offers does not depend on the platform asked for.
+      audit.available ??= m.available;
+      audit.attestationsIgnored ??= m.attestations;
       if (!m.entry) {
         const reason = `the index has no ${formatPlatform(want)} entry (it has: ${m.available.join(', ') || 'none'})`;
         audit.platforms.push({ platform: formatPlatform(want), verdict: 'missing-platform', reason, findings: [{ verdict: 'missing-platform', reason }] });

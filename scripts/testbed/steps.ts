@@ -13,6 +13,7 @@ import { fs as zxfs, sleep } from 'zx';
 import { readBinfmt, setBinfmtHandlerEnabled, BINFMT_ROOT } from '../../harness/arch/binfmt.ts';
 import { runChecked, runCommand } from '../../harness/process/run.ts';
 import { findOnPath } from '../../harness/process/tools.ts';
+import { pidAlive } from '../../harness/labels.ts';
 import type { TestbedImage, TestbedState } from './state.ts';
 
 export interface StepContext {
@@ -108,14 +109,6 @@ export async function ensureDockerd(ctx: StepContext, prior?: TestbedState): Pro
   throw new Error(`dockerd did not answer within 60 s; last lines of ${logFile}:\n${await lastLines(logFile)}`);
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function ensureBinfmt(ctx: StepContext, prior?: TestbedState): Promise<TestbedState['binfmt']> {
   let mountedByTestbed = prior?.binfmt.mountedByTestbed ?? false;
@@ -144,7 +137,7 @@ export async function ensureBinfmt(ctx: StepContext, prior?: TestbedState): Prom
   return { handler: HANDLER, mountedByTestbed, registeredByTestbed };
 }
 
-async function registryAnswers(addr: string): Promise<boolean> {
+export async function registryAnswers(addr: string): Promise<boolean> {
   try {
     const res = await fetch(`http://${addr}/v2/`, { signal: AbortSignal.timeout(2_000) });
     await res.body?.cancel();

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { Context } from '../../context.ts';
 import { InfrastructureError, MeshcheckError, UsageError } from '../../errors.ts';
 import { AUDIT_VERDICTS } from '../../audit/vocabulary.ts';
+import { RUN_VERDICTS } from '../../smoke/verdicts.ts';
 import { meshcheckVersion } from '../../version.ts';
 import { addImageSourceOptions, imageSources, type ImageSourceFlags, noImagesError, parseAllow, parsePlatforms, parsePositive } from './shared.ts';
 
@@ -14,8 +15,6 @@ interface SmokeFlags extends ImageSourceFlags {
   command?: string;
   timeout: string;
 }
-
-const RUN_VERDICT_NAMES = ['exec-format-error', 'illegal-instruction', 'segfault', 'bus-error', 'page-size', 'emulator-crash', 'timeout'];
 
 export function smokeCommand(ctx: Context): Command {
   return addImageSourceOptions(
@@ -46,10 +45,10 @@ Examples:
     )
     .action(async (images: string[], flags: SmokeFlags) => {
       const platforms = parsePlatforms(flags.platform);
-      const allow = parseAllow(flags.allow, [...AUDIT_VERDICTS, ...RUN_VERDICT_NAMES]);
+      const allow = parseAllow(flags.allow, [...AUDIT_VERDICTS, ...RUN_VERDICTS]);
       const timeoutMs = parsePositive('--timeout', flags.timeout);
       const sources = imageSources(images, flags);
-      const [{ collectImages }, { RegistryClient }, { runSmoke }, { renderSmoke }, { DockerTarget }, { parseCommandOverride }, sweep, host] = await Promise.all([
+      const [{ collectImages }, { RegistryClient }, { runSmoke }, { renderSmoke }, { DockerTarget }, { parseCommandOverride }, sweep, host, { reapedCount }] = await Promise.all([
         import('../../audit/collect-images.ts'),
         import('../../registry/client.ts'),
         import('../../smoke/run-smoke.ts'),
@@ -58,6 +57,7 @@ Examples:
         import('../../smoke/commands.ts'),
         import('../../smoke/sweep-plan.ts'),
         import('../../arch/host.ts'),
+        import('../../../clusters/docker/reaper.ts'),
       ]);
       if (flags.calibrate && flags.emulationFactor) throw new UsageError('use either --calibrate or --emulation-factor');
       let emulationFactor = 1;
@@ -81,7 +81,7 @@ Examples:
       if (inputs.length === 0) throw noImagesError(problems);
       await using client = new RegistryClient({ insecureHosts: flags.insecureRegistry ?? [], signal: ctx.signal });
       const target = await new DockerTarget().withDefaultTimeout(timeoutMs).withEnv(ctx.env).start();
-      const reapedBefore = target.reapedAtStart.containers.length + target.reapedAtStart.networks.length + target.reapedAtStart.volumes.length;
+      const reapedBefore = reapedCount(target.reapedAtStart);
       if (reapedBefore) ctx.io.err(`removed ${reapedBefore} leftover(s) of earlier meshcheck runs whose process is gone\n`);
       // Ctrl-C: remove this run's containers now (the current run then ends), finish the report of what ran.
       const onAbort = () => void target.stop().catch(() => undefined);

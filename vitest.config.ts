@@ -7,6 +7,8 @@ import { defineConfig } from 'vitest/config';
  *  - host-state:  tests that change global host state (switching the qemu-aarch64 binfmt handler off). They run
  *                 after every other project has finished (groupOrder) and one file at a time, so no test that
  *                 needs emulation ever runs while the handler is off.
+ *  - kube:        needs the test control plane (`npm run testbed -- up` starts it; scripts/control-plane.ts):
+ *                 a real kube-apiserver, etcd, controller manager, scheduler, kwok nodes and the real istioctl.
  *  - final:       checks that the test run left nothing behind (containers, networks, volumes).
  * Later: conformance (needs a cluster).
  */
@@ -17,7 +19,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{harness,clusters,suites,reports,scripts}/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.host.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.int.test.ts', '**/*.host.test.ts', '**/*.kube.test.ts', '**/*.final.test.ts', '**/node_modules/**'],
           sequence: { groupOrder: 0 },
         },
       },
@@ -27,6 +29,15 @@ export default defineConfig({
           include: ['{harness,clusters,suites,reports,scripts}/**/*.int.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          name: 'kube',
+          include: ['{harness,clusters,suites,reports,scripts}/**/*.kube.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
           sequence: { groupOrder: 0 },
         },
       },

@@ -3,7 +3,6 @@
  * missing, so a second `up` takes seconds. Processes are started with argument arrays (execa via runCommand,
  * or child_process.spawn for the two daemons), never through a shell.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -14,6 +13,7 @@ import { readBinfmt, setBinfmtHandlerEnabled, BINFMT_ROOT } from '../../harness/
 import { runChecked, runCommand } from '../../harness/process/run.ts';
 import { findOnPath } from '../../harness/process/tools.ts';
 import { pidAlive } from '../../harness/labels.ts';
+import { lastLines, startDaemon, stopPid } from './daemons.ts';
 import type { TestbedImage, TestbedState } from './state.ts';
 
 export interface StepContext {
@@ -69,25 +69,6 @@ export async function ensurePackages(ctx: StepContext): Promise<void> {
 
 async function dockerAnswers(): Promise<boolean> {
   return (await runCommand('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 })).ok;
-}
-
-/** Start a daemon detached from this process, output to a log file; return its pid. */
-async function startDaemon(file: string, args: string[], logFile: string): Promise<number> {
-  const log = await open(logFile, 'a');
-  try {
-    const child = spawn(file, args, { detached: true, stdio: ['ignore', log.fd, log.fd] });
-    const pid = child.pid;
-    if (pid === undefined) throw new Error(`could not start ${file}`);
-    child.unref();
-    return pid;
-  } finally {
-    await log.close();
-  }
-}
-
-async function lastLines(file: string, n = 15): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trim().split('\n').slice(-n).join('\n');
 }
 
 export async function ensureDockerd(ctx: StepContext, prior?: TestbedState): Promise<TestbedState['dockerd']> {
@@ -372,15 +353,6 @@ export async function ensureImages(ctx: StepContext, binaries: Record<string, st
   }
   ctx.log(`images: ${Object.keys(out).length} ready in ${ctx.registryAddr}`);
   return out;
-}
-
-async function stopPid(pid: number, what: string, log: (l: string) => void): Promise<void> {
-  if (!pidAlive(pid)) return;
-  log(`down: stopping ${what} (pid ${pid})`);
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 20_000;
-  while (pidAlive(pid) && Date.now() < deadline) await sleep(200);
-  if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 export async function tearDown(ctx: StepContext, state: TestbedState | undefined): Promise<void> {

@@ -36,6 +36,8 @@ export default defineConfig({
         test: {
           name: 'kube',
           include: ['{harness,clusters,suites,reports,scripts}/**/*.kube.test.ts'],
+          // One file at a time: installing and uninstalling a mesh changes cluster-wide state (CRDs, webhooks).
+          fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 300_000,
           sequence: { groupOrder: 0 },

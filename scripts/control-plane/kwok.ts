@@ -110,9 +110,10 @@ const EXIT_FAULTS: Record<Exclude<Fault, 'image-pull'>, ExitFault> = {
 
 const PREAMBLE = `{{ $now := Now }}
 {{ $pod := . }}
-{{ $target := index .metadata.annotations "${FAULT_CONTAINER}" | default "*" }}
-{{ $log := index .metadata.annotations "${FAULT_LOG}" | default "" }}
-{{ $bin := index .metadata.annotations "${FAULT_BINARY}" | default "/usr/local/bin/app" }}
+{{ $ann := .metadata.annotations | default dict }}
+{{ $target := index $ann "${FAULT_CONTAINER}" | default "*" }}
+{{ $log := index $ann "${FAULT_LOG}" | default "" }}
+{{ $bin := index $ann "${FAULT_BINARY}" | default "/usr/local/bin/app" }}
 {{ $always := eq (.spec.restartPolicy | default "Always") "Always" }}`;
 
 const RUNNING_CONTAINER = `- name: {{ .name | Quote }}

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The test bed: the real Docker engine, QEMU user emulation through binfmt_misc, an OCI registry on loopback and
- * the test images and binaries the integration tests use. `npm run testbed -- up|down|status [--json]`.
+ * the test images and binaries the integration tests use, and the test control plane (scripts/control-plane.ts:
+ * kube-apiserver, etcd, controller manager, scheduler, kwok, istioctl). `npm run testbed -- up|down|status [--json]`.
  * Needs a Debian/Ubuntu host and root for `up` and `down` (it installs packages and registers binfmt handlers).
  */
 import { mkdir } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { readBinfmt } from '../harness/arch/binfmt.ts';
 import { pidAlive } from '../harness/labels.ts';
 import { runCommand } from '../harness/process/run.ts';
 import { buildProbes } from './build-probes.ts';
+import { controlPlaneAnswers, controlPlaneCacheDir, controlPlaneDir, controlPlaneDown, controlPlaneUp, readControlPlaneState } from './control-plane/lifecycle.ts';
 import { ECHO_IMAGE_NAME, ensureEchoImage } from './testbed/echo-image.ts';
 import { readState, statePath, TESTBED_SCHEMA, testbedDir, type TestbedState, writeState } from './testbed/state.ts';
 import { ensureBinaries, ensureBinfmt, ensureDockerd, ensureImages, ensurePackages, ensureRegistry, registryAnswers, type StepContext, tearDown } from './testbed/steps.ts';
@@ -17,10 +19,11 @@ import { ensureBinaries, ensureBinfmt, ensureDockerd, ensureImages, ensurePackag
 const HELP = `Usage: npm run testbed -- <up|down|status> [--json]
 
   up      install what is missing (Debian packages), start dockerd if no engine answers, register qemu-aarch64
-          with binfmt_misc, start an OCI registry on ${'127.0.0.1:5000'} and build and push the test images.
+          with binfmt_misc, start an OCI registry on ${'127.0.0.1:5000'}, build and push the test images, and
+          start the test control plane (obtaining its programs first: download, else go build from modules).
           Idempotent: a second up only checks.
-  down    remove the test images, stop the registry and dockerd if up started them, unregister what up
-          registered, delete the test bed directory.
+  down    stop the control plane, remove the test images, stop the registry and dockerd if up started them,
+          unregister what up registered, delete the test bed directory (the control plane's binary cache stays).
   status  say what is up (exit 0 when everything is, 1 otherwise).
 
 Options:
@@ -45,7 +48,12 @@ async function status(dir: string, json: boolean): Promise<number> {
     binfmt: handler ? { enabled: handler.enabled, flags: handler.rawFlags } : null,
     registry: state ? { addr: state.registry.addr, answers: registry, pid: state.registry.pid ?? null, pidAlive: state.registry.pid ? pidAlive(state.registry.pid) : null } : null,
     images: state ? Object.values(state.images).map((i) => i.ref) : [],
+    controlPlane: await (async () => {
+      const cp = await readControlPlaneState(controlPlaneDir());
+      return cp ? { server: cp.server, kubeconfig: cp.kubeconfig, answers: await controlPlaneAnswers(cp) } : null;
+    })(),
   };
+  report.up = report.up && Boolean(report.controlPlane?.answers);
   if (json) console.log(JSON.stringify(report, null, 2));
   else {
     console.log(`test bed: ${report.up ? 'up' : 'not up'}${state ? ` (${statePath(dir)})` : ''}`);
@@ -53,6 +61,7 @@ async function status(dir: string, json: boolean): Promise<number> {
     console.log(`  qemu-aarch64:  ${report.binfmt ? `${report.binfmt.enabled ? 'enabled' : 'DISABLED'}, flags ${report.binfmt.flags}` : 'not registered'}`);
     console.log(`  registry:      ${report.registry ? `${report.registry.addr} ${registry ? 'answers' : 'not answering'}` : 'not started'}`);
     for (const ref of report.images) console.log(`  image:         ${ref}`);
+    console.log(`  control plane: ${report.controlPlane ? `${report.controlPlane.server} ${report.controlPlane.answers ? 'answers' : 'not answering'}` : 'not started'}`);
     if (!report.up) console.log('run `npm run testbed -- up` (as root) to bring it up');
   }
   return report.up ? 0 : 1;
@@ -100,10 +109,12 @@ async function main(argv: string[]): Promise<number> {
         images,
       };
       await writeState(state);
+      await controlPlaneUp({ dir: controlPlaneDir(), cacheDir: controlPlaneCacheDir(), strategy: 'auto', env: process.env, log: (line) => ctx.log(`control plane: ${line}`) });
       ctx.log(`up in ${((Date.now() - started) / 1000).toFixed(1)} s; state in ${statePath(dir)}`);
       return 0;
     }
     case 'down':
+      await controlPlaneDown({ dir: controlPlaneDir(), log: ctx.log });
       await tearDown(ctx, await readState(dir));
       return 0;
     case 'status':

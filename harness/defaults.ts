@@ -11,3 +11,12 @@ export const DEFAULT_ISTIO_VERSION = '1.27.0';
 export const DEFAULT_KUBERNETES_VERSION = '1.33.13';
 /** Gateway API CRDs installed when a cluster has none (the version Istio 1.27 is tested with). */
 export const DEFAULT_GATEWAY_API_VERSION = '1.3.0';
+
+/**
+ * kind and its node image for clusters meshcheck creates. kind v0.32.0 is the newest kind that publishes a 1.33
+ * node image (v0.33.0 starts at 1.34); its release notes require pinning node images by digest. The digest is of
+ * the multi-arch index (amd64 + arm64, kind's hack/release/build/push-node.sh); meshcheck resolves the per-arch
+ * manifest digest from it with the audit's registry client when a mode needs a foreign-arch node.
+ */
+export const DEFAULT_KIND_VERSION = '0.32.0';
+export const DEFAULT_KIND_NODE_IMAGE = 'kindest/node:v1.33.12@sha256:3f5c8443c620245e4d355cfe09e96a91ead32ceaa569d3f1ca9edf0cb2fe2ff4';

@@ -12,8 +12,7 @@ import type { KubeClient } from './client.ts';
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface WatchedObject {
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
-  [k: string]: unknown;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
 }
 
 export interface ResilientWatchOptions<T extends WatchedObject> {

@@ -48,6 +48,8 @@ function versionOf(tool: ToolName, v: Versions): string {
       return v.kwok;
     case 'istioctl':
       return v.istio;
+    case 'kind':
+      return v.kind;
     default:
       return v.kubernetes;
   }
@@ -144,6 +146,15 @@ async function download(ctx: ObtainContext, tool: ToolName, dest: string): Promi
         await rename(tmp, dest);
         return;
       }
+      case 'kind': {
+        // kind's install docs: https://kind.sigs.k8s.io/dl/<version>/kind-linux-<arch>, with a .sha256sum beside it.
+        const url = `https://kind.sigs.k8s.io/dl/v${v.kind}/kind-linux-${arch}`;
+        await fetchOk(`${url}.sha256sum`);
+        await downloadTo(url, tmp);
+        await verify(tmp, `${url}.sha256sum`);
+        await rename(tmp, dest);
+        return;
+      }
       case 'istioctl': {
         const url = `https://github.com/istio/istio/releases/download/${v.istio}/istioctl-${v.istio}-linux-${arch}.tar.gz`;
         await fetchOk(`${url}.sha256`);
@@ -162,9 +173,9 @@ async function download(ctx: ObtainContext, tool: ToolName, dest: string): Promi
 // build from the module proxy
 
 /** Which scratch module builds which programs. */
-type Group = 'kubernetes' | 'etcd' | 'kwok' | 'istioctl';
+type Group = 'kubernetes' | 'etcd' | 'kwok' | 'istioctl' | 'kind';
 function groupOf(tool: ToolName): Group {
-  return tool === 'etcd' || tool === 'kwok' || tool === 'istioctl' ? tool : 'kubernetes';
+  return tool === 'etcd' || tool === 'kwok' || tool === 'istioctl' || tool === 'kind' ? tool : 'kubernetes';
 }
 
 const PACKAGES: Record<ToolName, string> = {
@@ -174,6 +185,7 @@ const PACKAGES: Record<ToolName, string> = {
   etcd: 'go.etcd.io/etcd/server/v3',
   kwok: 'sigs.k8s.io/kwok/cmd/kwok',
   istioctl: 'istio.io/istio/istioctl/cmd/istioctl',
+  kind: 'sigs.k8s.io/kind',
 };
 
 async function goEnv(ctx: ObtainContext, name: string): Promise<string> {
@@ -211,6 +223,8 @@ function moduleQuery(group: Group, v: Versions): string[] {
       return [`${PACKAGES.etcd}@v${v.etcd}`];
     case 'kwok':
       return [`${PACKAGES.kwok}@v${v.kwok}`];
+    case 'kind':
+      return [`${PACKAGES.kind}@v${v.kind}`];
     case 'istioctl': {
       const pv = ISTIO_MODULE_VERSIONS[v.istio];
       if (!pv) throw new Error(`no module version known for Istio ${v.istio}: add its tag's pseudo-version to ISTIO_MODULE_VERSIONS in scripts/control-plane/versions.ts`);
@@ -222,7 +236,7 @@ function moduleQuery(group: Group, v: Versions): string[] {
 /** Prepare the scratch module of a group (go.mod, requirements). Idempotent. */
 async function prepareModule(ctx: ObtainContext, group: Group, env: Record<string, string | undefined>): Promise<string> {
   const v = ctx.versions;
-  const version = group === 'kubernetes' ? v.kubernetes : group === 'etcd' ? v.etcd : group === 'kwok' ? v.kwok : v.istio;
+  const version = { kubernetes: v.kubernetes, etcd: v.etcd, kwok: v.kwok, istioctl: v.istio, kind: v.kind }[group];
   const dir = path.join(ctx.cacheDir, 'src', `${group}-${version}`);
   const stamp = path.join(dir, '.prepared');
   if (existsSync(stamp)) return dir;

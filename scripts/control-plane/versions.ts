@@ -4,7 +4,7 @@
  * builds with the Kubernetes 1.33 libraries (v0.8.0 needs Go 1.26 and 1.36 libraries); istioctl is the default
  * config's Istio.
  */
-import { DEFAULT_GATEWAY_API_VERSION, DEFAULT_ISTIO_VERSION, DEFAULT_KUBERNETES_VERSION } from '../../harness/defaults.ts';
+import { DEFAULT_GATEWAY_API_VERSION, DEFAULT_ISTIO_VERSION, DEFAULT_KIND_VERSION, DEFAULT_KUBERNETES_VERSION } from '../../harness/defaults.ts';
 
 export const VERSIONS = {
   kubernetes: DEFAULT_KUBERNETES_VERSION,
@@ -12,6 +12,8 @@ export const VERSIONS = {
   kwok: '0.7.0',
   istio: DEFAULT_ISTIO_VERSION,
   gatewayApi: DEFAULT_GATEWAY_API_VERSION,
+  /** The real kind CLI: its config parser and failure paths are tested here (no node image can run here). */
+  kind: DEFAULT_KIND_VERSION,
 } as const;
 
 export type Versions = { -readonly [K in keyof typeof VERSIONS]: string };
@@ -36,5 +38,5 @@ export const KUBERNETES_STAGING_MODULES = [
   'mount-utils', 'pod-security-admission', 'sample-apiserver', 'sample-cli-plugin', 'sample-controller',
 ] as const;
 
-export const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'istioctl'] as const;
+export const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'istioctl', 'kind'] as const;
 export type ToolName = (typeof TOOLS)[number];

@@ -7,8 +7,10 @@ import { type Context, processContext } from '../context.ts';
 import { MeshcheckError } from '../errors.ts';
 import { meshcheckVersion } from '../version.ts';
 import { auditCommand } from './commands/audit.ts';
+import { clusterCommand } from './commands/cluster.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { latencyCommand } from './commands/latency.ts';
+import { meshCommand } from './commands/mesh.ts';
 import { smokeCommand } from './commands/smoke.ts';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
 
@@ -20,7 +22,7 @@ export function buildProgram(ctx: Context): Command {
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) })
     .exitOverride()
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nDocumentation: README.md`);
-  for (const command of [doctorCommand(ctx), auditCommand(ctx), smokeCommand(ctx), latencyCommand(ctx)]) {
+  for (const command of [doctorCommand(ctx), auditCommand(ctx), smokeCommand(ctx), latencyCommand(ctx), clusterCommand(ctx), meshCommand(ctx)]) {
     // Subcommands throw instead of exiting, and share the output streams, like the root.
     command.exitOverride().configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
     command.addHelpText('after', `\n${EXIT_CODES_HELP}`);

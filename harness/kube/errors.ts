@@ -4,6 +4,7 @@
  * JSON string. This reads the metav1.Status out of either and names the object it was about.
  */
 import * as k8s from '@kubernetes/client-node';
+import { MeshcheckError } from '../errors.ts';
 
 export interface ApiStatus {
   code?: number;
@@ -39,12 +40,14 @@ export function describeRef(o: ObjectRef): string {
   return `${o.kind ?? 'object'} ${ns}${o.metadata?.name ?? '(no name)'}`;
 }
 
-/** One error from the API server as a person reads it: what, the server's verdict, each cause on its own line. */
-export class KubeApiError extends Error {
+/**
+ * One error from the API server as a person reads it: what, the server's verdict, each cause on its own line.
+ * An invalid object is the input's fault (exit 2); anything else is the cluster's (exit 3).
+ */
+export class KubeApiError extends MeshcheckError {
   override name = 'KubeApiError';
   readonly status: ApiStatus | undefined;
   readonly code: number | undefined;
-  readonly fix: string | undefined;
   /** The object itself is wrong (schema, types, validation rules), as opposed to the cluster or the connection. */
   readonly invalid: boolean;
   constructor(action: string, err: unknown, fix?: string) {
@@ -53,11 +56,12 @@ export class KubeApiError extends Error {
       ? `${action}: the API server answered ${status.code ?? '?'}${status.reason ? ` ${status.reason}` : ''}: ${status.message ?? '(no message)'}`
       : `${action}: ${(err as Error)?.message?.split('\n')[0] ?? String(err)}`;
     const causes = status?.causes.filter((c) => c.message && !status.message?.includes(c.message)) ?? [];
-    super([head, ...causes.map((c) => `  - ${c.field ? `${c.field}: ` : ''}${c.message}`)].join('\n'), { cause: err });
+    const invalid = isInvalid(status);
+    const f = fix ?? defaultFix(status);
+    super([head, ...causes.map((c) => `  - ${c.field ? `${c.field}: ` : ''}${c.message}`)].join('\n'), { category: invalid ? 'usage' : 'infrastructure', ...(f ? { fix: f } : {}), cause: err });
     this.status = status;
     this.code = status?.code;
-    this.invalid = isInvalid(status);
-    this.fix = fix ?? defaultFix(status);
+    this.invalid = invalid;
   }
 }
 

@@ -3,15 +3,18 @@
  * without `meshcheck.managed=true` is never deleted or changed, whatever the user asks.
  */
 import type * as k8s from '@kubernetes/client-node';
+import { MeshcheckError } from '../errors.ts';
 import { LABEL_MANAGED, LABEL_RUN } from '../labels.ts';
 import { applyOne } from './apply.ts';
 import type { KubeClient } from './client.ts';
 import { isNotFound, KubeApiError } from './errors.ts';
 import { pollUntil } from './wait.ts';
 
-export class NotOursError extends Error {
+export class NotOursError extends MeshcheckError {
   override name = 'NotOursError';
-  readonly fix = 'meshcheck only changes namespaces it created (label meshcheck.managed=true); pick another name';
+  constructor(message: string) {
+    super(message, { category: 'usage', fix: 'meshcheck only changes namespaces it created (label meshcheck.managed=true); pick another name' });
+  }
 }
 
 export async function readNamespace(client: KubeClient, name: string): Promise<k8s.V1Namespace | undefined> {

@@ -4,15 +4,14 @@
  * the limit and what the object looked like last — its conditions and the states of its pods' containers.
  */
 import type * as k8s from '@kubernetes/client-node';
+import { MeshcheckError } from '../errors.ts';
 import type { KubeClient } from './client.ts';
 import { isNotFound } from './errors.ts';
 
-export class WaitTimeoutError extends Error {
+export class WaitTimeoutError extends MeshcheckError {
   override name = 'WaitTimeoutError';
-  readonly fix: string | undefined;
   constructor(what: string, limitMs: number, lastSeen: string, fix?: string) {
-    super(`${what} did not happen within ${Math.round(limitMs / 1000)} s${lastSeen ? `; last seen:\n${lastSeen}` : ''}`);
-    this.fix = fix;
+    super(`${what} did not happen within ${Math.round(limitMs / 1000)} s${lastSeen ? `; last seen:\n${lastSeen}` : ''}`, { category: 'infrastructure', ...(fix ? { fix } : {}) });
   }
 }
 

@@ -5,6 +5,7 @@
  * images (hybrid mode) get onto a node. Uses the audit's registry client (auth, retries, limits).
  */
 import { type Platform, parsePlatform } from '../arch/platform.ts';
+import { MeshcheckError } from '../errors.ts';
 import type { RegistryClient } from './client.ts';
 import { parseConfig } from './manifest.ts';
 import { matchPlatform } from './platform-match.ts';
@@ -21,14 +22,15 @@ export interface PinnedImage {
   available: string[];
 }
 
-export class MissingPlatformError extends Error {
+export class MissingPlatformError extends MeshcheckError {
   override name = 'MissingPlatformError';
   readonly available: string[];
-  readonly fix: string;
   constructor(image: string, platform: string, available: string[]) {
-    super(`${image} has no ${platform} image (it offers ${available.join(', ') || 'nothing'})`);
+    super(`${image} has no ${platform} image (it offers ${available.join(', ') || 'nothing'})`, {
+      category: 'check-failed',
+      fix: `use an image that is published for ${platform}, or run a mode that does not need it`,
+    });
     this.available = available;
-    this.fix = `use an image that is published for ${platform}, or run a mode that does not need it`;
   }
 }
 

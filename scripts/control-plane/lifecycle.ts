@@ -152,7 +152,9 @@ export async function controlPlaneAnswers(state: ControlPlaneState): Promise<boo
 
 export async function controlPlaneUp(ctx: ControlPlaneContext): Promise<ControlPlaneState> {
   const prior = await readControlPlaneState(ctx.dir);
-  if (prior && (await controlPlaneAnswers(prior))) {
+  // Reuse a running control plane only when it runs exactly the pinned programs (a new pin or tool restarts it).
+  const current = prior && TOOLS.every((t) => prior.binaries[t]) && JSON.stringify(prior.versions) === JSON.stringify({ ...VERSIONS });
+  if (prior && current && (await controlPlaneAnswers(prior))) {
     ctx.log(`control plane: already up (${prior.server})`);
     return prior;
   }

@@ -15,6 +15,8 @@ export class ServiceContainer extends GenericContainer {
 export interface StartedService extends AsyncDisposable {
   /** http://127.0.0.1:<mapped port> */
   url: string;
+  /** 127.0.0.1:<mapped port> of each extra port, by container port. */
+  ports: Record<number, string>;
   containerId: string;
   stop(): Promise<void>;
 }
@@ -27,6 +29,10 @@ export interface ServiceSpec {
   env?: Record<string, string>;
   labels: Record<string, string>;
   startupTimeoutMs: number;
+  /** More container ports to publish (e.g. a TLS port). */
+  extraPorts?: number[];
+  /** Files written into the container before it starts (certificates, configs). */
+  files?: { content: string; target: string }[];
 }
 
 export async function startService(spec: ServiceSpec): Promise<StartedService> {
@@ -34,13 +40,16 @@ export async function startService(spec: ServiceSpec): Promise<StartedService> {
     .withPlatform(spec.platform)
     .withLabels(spec.labels)
     .withEnvironment(spec.env ?? {})
-    .withExposedPorts(spec.port)
+    .withExposedPorts(spec.port, ...(spec.extraPorts ?? []))
+    .withCopyContentToContainer(spec.files ?? [])
     .withWaitStrategy(Wait.forHttp(spec.readyPath, spec.port).forStatusCode(200))
     .withStartupTimeout(spec.startupTimeoutMs)
     .start();
-  const url = `http://${container.getHost() === 'localhost' ? '127.0.0.1' : container.getHost()}:${container.getMappedPort(spec.port)}`;
+  const host = container.getHost() === 'localhost' ? '127.0.0.1' : container.getHost();
+  const url = `http://${host}:${container.getMappedPort(spec.port)}`;
+  const ports = Object.fromEntries([spec.port, ...(spec.extraPorts ?? [])].map((p) => [p, `${host}:${container.getMappedPort(p)}`]));
   const stop = async () => {
     await container.stop({ remove: true, timeout: 5_000 }).catch(() => undefined);
   };
-  return { url, containerId: container.getId(), stop, [Symbol.asyncDispose]: stop };
+  return { url, ports, containerId: container.getId(), stop, [Symbol.asyncDispose]: stop };
 }

@@ -53,8 +53,14 @@ export async function sendFromPod(client: KubeClient, namespace: string, request
   stdout.on('data', (c: Buffer) => chunks.push(c));
   stderr.on('data', (c: Buffer) => errChunks.push(c));
   const status = await new Promise<k8s.V1Status>((resolve, reject) => {
-    new k8s.Exec(client.kc).exec(namespace, pod.metadata!.name!, container, inPodCommand(requests), stdout, stderr, null, false, resolve).catch(reject);
+    new k8s.Exec(client.kc)
+      .exec(namespace, pod.metadata!.name!, container, inPodCommand(requests), stdout, stderr, null, false, resolve)
+      .then((ws) => ws.on('close', () => resolve({ status: 'Failure', message: 'the connection closed before the command reported its status' })))
+      .catch((err: Error) => reject(new Error(`cannot exec into ${namespace}/${pod.metadata!.name}: ${err.message}`)));
   });
-  if (status.status !== 'Success') throw new Error(`the client script in ${namespace}/${pod.metadata.name} failed: ${status.message ?? ''} ${Buffer.concat(errChunks).toString().slice(-500)}`);
+  if (status.status !== 'Success') {
+    const why = [status.reason, status.message, Buffer.concat(errChunks).toString().trim().slice(-500)].filter(Boolean).join(': ') || JSON.stringify(status);
+    throw new Error(`the client script in ${namespace}/${pod.metadata.name} failed (exec through the API server): ${why}`);
+  }
   return JSON.parse(Buffer.concat(chunks).toString()) as Exchange[];
 }

@@ -39,7 +39,7 @@ export async function runConformance(cell: ConformanceCell, o: { testTimeoutMs: 
     {
       config: false,
       root: ROOT,
-      include: ['suites/conformance/*.conformance.ts'],
+      include: ['suites/conformance/*.conformance.{ts,js}'],
       watch: false,
       testTimeout: o.testTimeoutMs,
       fileParallelism: false,

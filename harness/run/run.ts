@@ -39,6 +39,9 @@ export interface CheckResult {
 
 export interface CellResult {
   id: string;
+  cell?: { provider: string; arch: string; mode: string };
+  istioVersion?: string;
+  cluster?: { provider: string; nodeImage?: string };
   status: CellStatus;
   reason?: string;
   fix?: string;
@@ -52,7 +55,7 @@ export interface RunReport {
   meshcheckVersion: string;
   runId: string;
   configFile: string | null;
-  host: { arch: string };
+  host: { arch: string; kernel?: string; runner?: string };
   startedAt: string;
   finishedAt?: string;
   /** Set when the run stopped early (Ctrl-C): the stage it was in. */
@@ -91,7 +94,7 @@ export async function executeRun(ctx: Context, config: MeshcheckConfig, host: Ho
     meshcheckVersion: o.meshcheckVersion,
     runId: host.runId,
     configFile: o.configFile ?? null,
-    host: { arch: host.arch },
+    host: { arch: host.arch, kernel: (await import('node:os')).release(), ...(ctx.env.RUNNER_OS ? { runner: `${ctx.env.RUNNER_OS}/${ctx.env.RUNNER_ARCH ?? '?'} ${ctx.env.ImageOS ?? ''}`.trim() } : {}) },
     startedAt: ctx.now().toISOString(),
     preflight: {},
     cells: [],
@@ -118,7 +121,15 @@ export async function executeRun(ctx: Context, config: MeshcheckConfig, host: Ho
 
   for (const plan of plans) {
     if (ctx.signal.aborted) break;
-    const cell: CellResult = { id: plan.id, status: 'pass', stages: [], checks: [] };
+    const cell: CellResult = {
+      id: plan.id,
+      cell: { provider: plan.cell.provider, arch: plan.cell.arch, mode: plan.cell.mode },
+      istioVersion: plan.istioVersion,
+      cluster: { provider: plan.cell.provider, ...(plan.kindSpec ? { nodeImage: plan.kindSpec.nodeImage } : {}) },
+      status: 'pass',
+      stages: [],
+      checks: [],
+    };
     report.cells.push(cell);
     if (plan.notRunnable) {
       cell.status = 'skipped';

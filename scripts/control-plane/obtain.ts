@@ -50,6 +50,8 @@ function versionOf(tool: ToolName, v: Versions): string {
       return v.istio;
     case 'kind':
       return v.kind;
+    case 'actionlint':
+      return v.actionlint;
     default:
       return v.kubernetes;
   }
@@ -155,6 +157,15 @@ async function download(ctx: ObtainContext, tool: ToolName, dest: string): Promi
         await rename(tmp, dest);
         return;
       }
+      case 'actionlint': {
+        const base = `https://github.com/rhysd/actionlint/releases/download/v${v.actionlint}`;
+        const file = `actionlint_${v.actionlint}_linux_${arch}.tar.gz`;
+        await fetchOk(`${base}/actionlint_${v.actionlint}_checksums.txt`);
+        await downloadTo(`${base}/${file}`, tmp);
+        await verify(tmp, `${base}/actionlint_${v.actionlint}_checksums.txt`, file);
+        await extractMember(tmp, (n) => path.basename(n) === 'actionlint', dest);
+        return;
+      }
       case 'istioctl': {
         const url = `https://github.com/istio/istio/releases/download/${v.istio}/istioctl-${v.istio}-linux-${arch}.tar.gz`;
         await fetchOk(`${url}.sha256`);
@@ -173,9 +184,9 @@ async function download(ctx: ObtainContext, tool: ToolName, dest: string): Promi
 // build from the module proxy
 
 /** Which scratch module builds which programs. */
-type Group = 'kubernetes' | 'etcd' | 'kwok' | 'istioctl' | 'kind';
+type Group = 'kubernetes' | 'etcd' | 'kwok' | 'istioctl' | 'kind' | 'actionlint';
 function groupOf(tool: ToolName): Group {
-  return tool === 'etcd' || tool === 'kwok' || tool === 'istioctl' || tool === 'kind' ? tool : 'kubernetes';
+  return tool === 'etcd' || tool === 'kwok' || tool === 'istioctl' || tool === 'kind' || tool === 'actionlint' ? tool : 'kubernetes';
 }
 
 const PACKAGES: Record<ToolName, string> = {
@@ -186,6 +197,7 @@ const PACKAGES: Record<ToolName, string> = {
   kwok: 'sigs.k8s.io/kwok/cmd/kwok',
   istioctl: 'istio.io/istio/istioctl/cmd/istioctl',
   kind: 'sigs.k8s.io/kind',
+  actionlint: 'github.com/rhysd/actionlint/cmd/actionlint',
 };
 
 async function goEnv(ctx: ObtainContext, name: string): Promise<string> {
@@ -225,6 +237,8 @@ function moduleQuery(group: Group, v: Versions): string[] {
       return [`${PACKAGES.kwok}@v${v.kwok}`];
     case 'kind':
       return [`${PACKAGES.kind}@v${v.kind}`];
+    case 'actionlint':
+      return [`${PACKAGES.actionlint}@v${v.actionlint}`];
     case 'istioctl': {
       const pv = ISTIO_MODULE_VERSIONS[v.istio];
       if (!pv) throw new Error(`no module version known for Istio ${v.istio}: add its tag's pseudo-version to ISTIO_MODULE_VERSIONS in scripts/control-plane/versions.ts`);
@@ -236,7 +250,7 @@ function moduleQuery(group: Group, v: Versions): string[] {
 /** Prepare the scratch module of a group (go.mod, requirements). Idempotent. */
 async function prepareModule(ctx: ObtainContext, group: Group, env: Record<string, string | undefined>): Promise<string> {
   const v = ctx.versions;
-  const version = { kubernetes: v.kubernetes, etcd: v.etcd, kwok: v.kwok, istioctl: v.istio, kind: v.kind }[group];
+  const version = { kubernetes: v.kubernetes, etcd: v.etcd, kwok: v.kwok, istioctl: v.istio, kind: v.kind, actionlint: v.actionlint }[group];
   const dir = path.join(ctx.cacheDir, 'src', `${group}-${version}`);
   const stamp = path.join(dir, '.prepared');
   if (existsSync(stamp)) return dir;

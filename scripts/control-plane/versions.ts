@@ -14,6 +14,8 @@ export const VERSIONS = {
   gatewayApi: DEFAULT_GATEWAY_API_VERSION,
   /** The real kind CLI: its config parser and failure paths are tested here (no node image can run here). */
   kind: DEFAULT_KIND_VERSION,
+  /** Lints the project's GitHub workflows in the tests. */
+  actionlint: '1.7.12',
 } as const;
 
 export type Versions = { -readonly [K in keyof typeof VERSIONS]: string };
@@ -38,5 +40,5 @@ export const KUBERNETES_STAGING_MODULES = [
   'mount-utils', 'pod-security-admission', 'sample-apiserver', 'sample-cli-plugin', 'sample-controller',
 ] as const;
 
-export const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'istioctl', 'kind'] as const;
+export const TOOLS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'istioctl', 'kind', 'actionlint'] as const;
 export type ToolName = (typeof TOOLS)[number];

@@ -12,6 +12,7 @@ import { doctorCommand } from './commands/doctor.ts';
 import { latencyCommand } from './commands/latency.ts';
 import { meshCommand } from './commands/mesh.ts';
 import { gateCommand, mergeCommand, reportCommand } from './commands/reports.ts';
+import { reproCommand } from './commands/repro.ts';
 import { runCommand } from './commands/run.ts';
 import { smokeCommand } from './commands/smoke.ts';
 import { EXIT, EXIT_CODES_HELP, exitCodeFor } from './exit-codes.ts';
@@ -24,7 +25,7 @@ export function buildProgram(ctx: Context): Command {
     .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) })
     .exitOverride()
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nDocumentation: README.md`);
-  for (const command of [doctorCommand(ctx), auditCommand(ctx), smokeCommand(ctx), latencyCommand(ctx), clusterCommand(ctx), meshCommand(ctx), runCommand(ctx), mergeCommand(ctx), gateCommand(ctx), reportCommand(ctx)]) {
+  for (const command of [doctorCommand(ctx), auditCommand(ctx), smokeCommand(ctx), latencyCommand(ctx), clusterCommand(ctx), meshCommand(ctx), runCommand(ctx), mergeCommand(ctx), gateCommand(ctx), reportCommand(ctx), reproCommand(ctx)]) {
     // Subcommands throw instead of exiting, and share the output streams, like the root.
     command.exitOverride().configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) });
     command.addHelpText('after', `\n${EXIT_CODES_HELP}`);

@@ -6,62 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateGate, renderGate } from './gate/gate.ts';
 import { policySchema } from './gate/policy.ts';
-import { mergeReports } from './merge.ts';
 import { renderAnnotations, renderOutputs } from './render/github.ts';
 import { renderJunit } from './render/junit.ts';
 import { renderMarkdown } from './render/markdown.ts';
-import { runReportSchema, type RunReportV1 } from './schema.ts';
-
-function latencyStage(p99s: Record<string, number[]>) {
-  return {
-    stage: 'latency',
-    status: 'ok',
-    durationMs: 1,
-    report: {
-      schema: 'meshcheck.latency/v1',
-      cells: Object.entries(p99s).map(([platform, reps]) => {
-        const sorted = [...reps].sort((a, b) => a - b);
-        const p99 = sorted[Math.floor(sorted.length / 2)]!;
-        return { platform, how: platform.endsWith('arm64') ? 'emulated' : 'native', rate: 100, corrected: { p50: p99 / 3, p90: p99 / 2, p99, p999: p99 * 2 }, uncorrected: { p99: p99 / 2 }, valid: true, reps: reps.map((v) => ({ corrected: { p99: v } })) };
-      }),
-    },
-  };
-}
-
-function run(runId: string, o: { fail?: boolean; flaky?: boolean; crash?: boolean; armP99?: number[]; amdP99?: number[] } = {}): RunReportV1 {
-  const ev = { request: { method: 'GET', url: 'http://echo.mc-1.svc.cluster.local/' }, response: { status: 200, headers: { 'x-echo-version': 'v2' } }, at: 5 };
-  const report = {
-    schema: 'meshcheck.run/v1',
-    meshcheckVersion: '0.1.0',
-    runId,
-    configFile: null,
-    host: { arch: 'amd64' },
-    startedAt: '2026-11-22T08:00:00.000Z',
-    finishedAt: '2026-11-22T08:30:00.000Z',
-    preflight: { 'latency --image x': latencyStage({ 'linux/amd64': o.amdP99 ?? [1000, 1010, 990, 1005, 995], 'linux/arm64': o.armP99 ?? [2800, 2900, 2700, 2850, 2750] }) },
-    cells: [
-      {
-        id: 'kind-arm64-hybrid-istio-1.27.0',
-        cell: { provider: 'kind', arch: 'arm64', mode: 'hybrid' },
-        istioVersion: '1.27.0',
-        status: o.fail || o.crash ? 'fail' : 'pass',
-        stages: [{ stage: 'cluster-up', status: 'ok', durationMs: 60000 }],
-        checks: [
-          { id: 'traffic.header-routing', api: 'istio', status: 'pass', reason: 'all 20 requests reached v2', attempts: 1, durationMs: 900, evidence: [ev] },
-          { id: 'traffic.weighted-split', api: 'gateway-api', status: o.fail ? 'fail' : 'pass', reason: o.fail ? 'the split is off: v1: 420/600 = 70.0 %, expected 80.0 %' : 'ok', attempts: 2, durationMs: 8000, evidence: [ev] },
-          { id: 'retry.within-limit', api: 'istio', status: o.flaky ? 'flaky' : 'pass', reason: 'ok', attempts: o.flaky ? 2 : 1, durationMs: 300, evidence: [] },
-          { id: 'mtls.strict', api: 'istio', status: 'skipped', reason: 'needs sidecars with traffic capture', attempts: 0, durationMs: 0, evidence: [] },
-        ],
-        crash: { ok: !o.crash, podsSeen: 12, failures: o.crash ? [{ namespace: 'istio-system', pod: 'istiod-1', container: 'discovery', image: 'docker.io/istio/pilot@sha256:aa', nodeName: 'n1', nodeArch: 'arm64', fatal: true, imagePlatforms: ['linux/amd64'], classification: { kind: 'exec-format-error', summary: 'exec format error' } }] : [] },
-      },
-      { id: 'kind-amd64-native-istio-1.27.0', cell: { provider: 'kind', arch: 'amd64', mode: 'native' }, istioVersion: '1.27.0', status: 'infra-error', reason: 'kind could not create cluster', fix: 'pre-pull the node image', stages: [], checks: [] },
-    ],
-    status: o.fail || o.crash ? 'fail' : 'infra-error',
-  };
-  return runReportSchema.parse(report);
-}
-
-const matrix = (...runs: RunReportV1[]) => mergeReports(runs.map((r, i) => ({ kind: 'run' as const, file: `r${i}.json`, report: r })), new Date('2026-11-22T09:00:00Z'));
+import { matrix, run } from './fixtures/cluster-report.ts';
 
 describe('renderers', () => {
   it('JUnit: a testsuite per cell, failure/error/skipped per check, escaped', () => {

@@ -3,11 +3,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auditJsonSchema } from '../harness/audit/report.ts';
+import { matrixJsonSchema, runReportJsonSchema } from '../reports/schema.ts';
 import { writeFileAtomic } from '../harness/util/atomic-write.ts';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SCHEMAS: Record<string, () => unknown> = {
   'reports/schemas/audit.v1.schema.json': auditJsonSchema,
+  'reports/schemas/run.v1.schema.json': runReportJsonSchema,
+  'reports/schemas/matrix.v1.schema.json': matrixJsonSchema,
 };
 
 if (import.meta.main) {

@@ -12,6 +12,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { type FileSpec, pushImage, pushIndex } from '../testing/oci-builder.ts';
 import { requireTestbed } from '../testing/testbed.ts';
+import { runReportSchema } from '../../reports/schema.ts';
 import type { RunReport } from './run.ts';
 
 const bed = await requireTestbed();
@@ -69,6 +70,23 @@ export default defineConfig({
     expect(report.cells.map((c) => c.status)).toEqual(['infra-error', 'infra-error', 'skipped']);
     expect(report.status).toBe(r.exitCode === 3 ? 'infra-error' : 'fail');
     expect(report.finishedAt).toBeDefined();
+    // The report of a real run is schema-valid, renders, merges and is gated.
+    expect(runReportSchema.safeParse(report).success).toBe(true);
+    const junit = await readFile(file!.replace(/\.json$/, '.junit.xml'), 'utf8');
+    expect(junit).toContain('<testsuite name="kind-amd64-native-istio-1.27.0"');
+    expect(await readFile(file!.replace(/\.json$/, '.html'), 'utf8')).toContain('<h1>meshcheck');
+    const cli = (args: string[]) => execa(process.execPath, [bin, ...args], { cwd: dir, reject: false, env: { MESHCHECK_FROM_SOURCE: '1' } });
+    const merged = await cli(['merge', file!, path.join(dir, 'nope.json'), '-o', path.join(dir, 'matrix.json')]);
+    expect(merged.exitCode).toBe(2);
+    expect(merged.stderr).toMatch(/nope\.json: no such file/);
+    expect(merged.stdout).toMatch(/merged 1 run\(s\), 3 cell\(s\)/);
+    const md = await cli(['report', path.join(dir, 'matrix.json'), '--markdown', path.join(dir, 'summary.md')]);
+    expect(md.exitCode, md.stderr).toBe(0);
+    expect(await readFile(path.join(dir, 'summary.md'), 'utf8')).toMatch(/\| linux\/arm64 \| emulated \| 50 \|/);
+    const gate = await cli(['gate', path.join(dir, 'matrix.json')]);
+    expect(gate.exitCode).toBe(1);
+    expect(gate.stdout).toMatch(/^release gate: FAIL$/m);
+    expect(gate.stdout).toMatch(/FAIL infra-error: kind-amd64-native-istio-1\.27\.0: the cluster stages cannot run here/);
   });
 
   it('--dry-run prints the whole plan for every cell of the default config', async () => {

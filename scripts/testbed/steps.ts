@@ -39,6 +39,8 @@ const PACKAGES: ReadonlyArray<{ pkg: string; provides: string }> = [
   { pkg: 'skopeo', provides: '/usr/bin/skopeo' },
   { pkg: 'openssl', provides: '/usr/bin/openssl' },
   { pkg: 'wrk', provides: '/usr/bin/wrk' },
+  // The HTML report is checked in a real headless browser (playwright-core drives Debian's chromium).
+  { pkg: 'chromium', provides: '/usr/bin/chromium' },
   { pkg: 'libc6-dev', provides: '/usr/include/stdio.h' },
 ];
 

@@ -52,20 +52,23 @@ export function reportCommand(ctx: Context): Command {
     .argument('<reports...>', 'report files')
     .option('--junit <file>', 'write JUnit XML (one testsuite per cell)')
     .option('--markdown <file>', 'write the Markdown summary')
+    .option('--html <file>', 'write the self-contained HTML report (no network needed to view it)')
     .option('--github', 'append the summary to $GITHUB_STEP_SUMMARY, outputs to $GITHUB_OUTPUT, and print ::error annotations')
-    .action(async (files: string[], flags: { junit?: string; markdown?: string; github?: boolean }) => {
+    .action(async (files: string[], flags: { junit?: string; markdown?: string; html?: string; github?: boolean }) => {
       const { matrix } = await readAll(ctx, files);
       await writeViews(ctx, matrix, { ...flags, reportFile: files.join(' ') });
     });
 }
 
-export async function writeViews(ctx: Context, matrix: import('../../../reports/schema.ts').MatrixV1, o: { junit?: string; markdown?: string; github?: boolean; reportFile: string }): Promise<void> {
-  const [{ renderJunit }, { renderMarkdown }, { renderAnnotations, renderOutputs }, { appendFile }] = await Promise.all([
+export async function writeViews(ctx: Context, matrix: import('../../../reports/schema.ts').MatrixV1, o: { junit?: string; markdown?: string; html?: string; github?: boolean; reportFile: string }): Promise<void> {
+  const [{ renderJunit }, { renderMarkdown }, { renderAnnotations, renderOutputs }, { appendFile }, { renderHtml }] = await Promise.all([
     import('../../../reports/render/junit.ts'),
     import('../../../reports/render/markdown.ts'),
     import('../../../reports/render/github.ts'),
     import('node:fs/promises'),
+    import('../../../reports/render/html.ts'),
   ]);
+  if (o.html) await writeFileAtomic(path.resolve(ctx.cwd, o.html), renderHtml(matrix));
   if (o.junit) await writeFileAtomic(path.resolve(ctx.cwd, o.junit), renderJunit(matrix));
   if (o.markdown) await writeFileAtomic(path.resolve(ctx.cwd, o.markdown), renderMarkdown(matrix));
   if (o.github) {

@@ -114,7 +114,7 @@ Examples:
       // JUnit beside the report; in GitHub Actions also the job summary, outputs and annotations.
       const [{ mergeReports }, { writeViews }] = await Promise.all([import('../../../reports/merge.ts'), import('./reports.ts')]);
       const matrix = mergeReports([{ kind: 'run', file: reportFile, report: report as never }], ctx.now());
-      await writeViews(ctx, matrix, { junit: reportFile.replace(/\.json$/, '.junit.xml'), github: Boolean(ctx.env.GITHUB_ACTIONS), reportFile });
+      await writeViews(ctx, matrix, { junit: reportFile.replace(/\.json$/, '.junit.xml'), html: reportFile.replace(/\.json$/, '.html'), github: Boolean(ctx.env.GITHUB_ACTIONS), reportFile });
       const { MeshcheckError } = await import('../../errors.ts');
       if (report.status === 'fail') throw new MeshcheckError('the run failed: see the cells above', { category: 'check-failed' });
       if (report.status === 'infra-error') throw new MeshcheckError('some cells could not run: see the reasons above', { category: 'infrastructure', fix: 'install what the cells name (kind, istioctl), or run with --arch/--mode to pick cells this host can run' });

@@ -170,6 +170,11 @@ ${indent(terminated, 6)}
     terminated:
 ${indent(terminated, 6)}
 {{ end }}`;
+  return podStatusTemplate(failing, '{{ if and (not $always) (eq $target "*") }}Failed{{ else }}Running{{ end }}');
+}
+
+/** The whole status: the chosen containers fail as `failing` says, the others run. */
+function podStatusTemplate(failing: string, phase: string): string {
   return `${PREAMBLE}
 ${NOT_READY_CONDITIONS}
 containerStatuses:
@@ -181,7 +186,7 @@ ${RUNNING_CONTAINER}
 {{ end }}
 {{ end }}
 ${POD_ADDRESSES}
-phase: {{ if and (not $always) (eq $target "*") }}Failed{{ else }}Running{{ end }}`;
+phase: ${phase}`;
 }
 
 function imagePullTemplate(): string {
@@ -197,18 +202,7 @@ function imagePullTemplate(): string {
     waiting:
       reason: ImagePullBackOff
       message: {{ printf "Back-off pulling image %q: ErrImagePull: %s" .image $log | Quote }}`;
-  return `${PREAMBLE}
-${NOT_READY_CONDITIONS}
-containerStatuses:
-{{ range .spec.containers }}
-{{ if or (eq $target "*") (eq $target .name) }}
-${failing}
-{{ else }}
-${RUNNING_CONTAINER}
-{{ end }}
-{{ end }}
-${POD_ADDRESSES}
-phase: Pending`;
+  return podStatusTemplate(failing, 'Pending');
 }
 
 function stage(fault: Fault, template: string): string {

@@ -19,6 +19,8 @@ import { RegistryClient } from '../../harness/registry/client.ts';
 import { pinToPlatform } from '../../harness/registry/pin.ts';
 import { requireTestbed } from '../../harness/testing/testbed.ts';
 import { exchange, presentedSans } from '../client/exchange.ts';
+import { inPodCommand } from '../client/in-pod.ts';
+import { runCommand } from '../../harness/process/run.ts';
 import type { Exchange } from './evidence.ts';
 import { judgeIngress, type IngressEvidence } from './ingress.ts';
 import { judgeMtls, spiffeId } from './mtls.ts';
@@ -81,6 +83,18 @@ describe.runIf(bed)('oracles on real exchanges with the echo workload', () => {
 
   afterAll(async () => {
     await target?.stop();
+  });
+
+  it('the in-pod client script runs in the echo image (as in a client pod) and returns exchanges as evidence', async () => {
+    // What sendFromPod execs in a client pod, run here in the echo container with docker exec (same image, same node).
+    const r = await runCommand('docker', ['exec', v2.containerId, ...inPodCommand([{ url: 'http://127.0.0.1:8080/from-pod', headers: { 'x-version': 'v2' }, count: 2 }, { url: 'http://127.0.0.1:59999/refused' }])], { timeoutMs: 60_000 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const ex = JSON.parse(r.stdout) as Exchange[];
+    expect(ex).toHaveLength(3);
+    expect(ex[0]?.response?.status).toBe(200);
+    expect(ex[0]?.response?.headers['x-echo-arch']).toBe('arm64');
+    expect((ex[0]?.response?.body as { headers: Record<string, string> }).headers['x-version']).toBe('v2');
+    expect(ex[2]?.error).toMatch(/ECONNREFUSED/);
   });
 
   describe('weighted split (binomial bound)', () => {

@@ -6,7 +6,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/schema.ts';
+import { applyAll, assertApplied } from '../kube/apply.ts';
 import { kubeClient } from '../kube/client.ts';
+import { gatewayApiCrds, istioCrds } from '../testing/mesh-data.ts';
 import { deleteNamespace } from '../kube/namespaces.ts';
 import { newRunId } from '../labels.ts';
 import { requireControlPlane } from '../testing/control-plane.ts';
@@ -25,6 +27,8 @@ describe.runIf(cp)('the conformance project through vitest on the control plane'
   }, 200_000);
 
   it('deploys, runs through vitest, and reads verdicts from test metadata', { timeout: 240_000 }, async () => {
+    // Other files install and purge Istio: bring the CRDs the checks need (idempotent server-side apply).
+    assertApplied(await applyAll(client!, [...(await istioCrds(cp!)), ...(await gatewayApiCrds(cp!))]));
     const config = parseConfig({ cells: [{ arch: 'amd64', mode: 'native' }], suites: ['traffic'], mesh: { apis: ['istio'] }, timeouts: { convergenceMs: 2_000 } });
     const plan = planCell(config, config.cells[0]!, '1.27.0', { arch: 'amd64', stateDir: '/tmp', runId });
     plan.target = { kubeconfig: cp!.kubeconfig };

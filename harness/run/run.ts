@@ -98,9 +98,18 @@ export async function executeRun(ctx: Context, config: MeshcheckConfig, host: Ho
     startedAt: ctx.now().toISOString(),
     preflight: {},
     cells: [],
-    status: 'pass',
+    // Until the run ends, the report on disk says it did not finish and where it was: a run that is killed
+    // leaves a valid partial report.
+    status: 'interrupted',
+    interruptedAt: 'preflight',
   };
-  const save = () => writeFileAtomic(o.reportFile, `${JSON.stringify(report, null, 2)}\n`);
+  const save = () => {
+    if (!report.finishedAt) {
+      const cell = report.cells.at(-1);
+      report.interruptedAt = cell ? `${cell.id}${cell.stages.at(-1) ? ` after ${cell.stages.at(-1)!.stage}` : ''}` : 'preflight';
+    }
+    return writeFileAtomic(o.reportFile, `${JSON.stringify(report, null, 2)}\n`);
+  };
   const progress = (line: string) => ctx.io.err(`${line}\n`);
 
   const runPreflight = async (s: PlannedStage): Promise<StageResult> => {
@@ -143,6 +152,7 @@ export async function executeRun(ctx: Context, config: MeshcheckConfig, host: Ho
       if (ctx.signal.aborted) break;
       cell.stages.push(s.skip ? { stage: s.stage, status: 'skipped', durationMs: 0, message: s.skip } : await runPreflight(s));
     }
+    await save();
     if (ctx.signal.aborted) {
       cell.status = 'interrupted';
       break;
@@ -163,11 +173,13 @@ export async function executeRun(ctx: Context, config: MeshcheckConfig, host: Ho
   }
 
   const pre = Object.values(report.preflight);
+  report.status = 'pass';
   if (ctx.signal.aborted) {
     report.status = 'interrupted';
     report.interruptedAt = report.cells.at(-1)?.id ?? 'preflight';
   } else if (report.cells.some((c) => c.status === 'fail') || pre.some((p) => p.status === 'failed')) report.status = 'fail';
   else if (report.cells.some((c) => c.status === 'infra-error') || pre.some((p) => p.status === 'error')) report.status = 'infra-error';
+  if (report.status !== 'interrupted') delete report.interruptedAt;
   report.finishedAt = ctx.now().toISOString();
   await save();
   return report;

@@ -17,6 +17,12 @@ export interface MeshInstallOptions {
   tag?: string;
   /** Per-component images, e.g. { pilot: 'docker.io/istio/pilot@sha256:…', proxy: '…' } (hybrid mode). */
   images?: ImagePins;
+  /**
+   * The gateways' proxy image, when it must differ from the sidecars' (hybrid mode: arm64 gateways, native
+   * sidecars). Istio's charts take one proxy image for both, so meshcheck sets it on the gateway Deployments after
+   * install, by server-side apply, and waits for the rollout.
+   */
+  gatewayImage?: string;
   /** Extra installer settings, passed as they are (istioctl --set key=value). */
   set?: Record<string, string>;
   readinessTimeoutSeconds: number;

@@ -107,18 +107,24 @@ export async function runClusterCell(plan: CellPlan, config: MeshcheckConfig, ho
       if (!res.ok) throw new MeshcheckError(`could not download Gateway API CRDs (${url}): HTTP ${res.status}`, { category: 'infrastructure' });
       assertApplied(await applyAll(client, parseObjects(await res.text(), url)));
       const images: Record<string, string> = {};
+      let gatewayImage: string | undefined;
       if (plan.mode?.pinMeshImagesTo) {
+        // Hybrid: istiod and the gateways run the arm64 builds; sidecars stay native unless the emulator can capture.
         const arch = `linux/${plan.mode.pinMeshImagesTo}`;
         images.pilot = (await pinToPlatform(registry, `${config.mesh.hub}/pilot:${plan.istioVersion}`, arch)).pinned;
-        if (!plan.mode.nativeSidecars) images.proxy = (await pinToPlatform(registry, `${config.mesh.hub}/proxyv2:${plan.istioVersion}`, arch)).pinned;
+        const proxy = (await pinToPlatform(registry, `${config.mesh.hub}/proxyv2:${plan.istioVersion}`, arch)).pinned;
+        if (plan.mode.nativeSidecars) gatewayImage = proxy;
+        else images.proxy = proxy;
       }
       await new IstioAdapter({ istioctl: host.istioctl as string, runLabels: runLabels(host.runId) }).install(
         { target, log, signal: o.signal },
-        { version: plan.istioVersion, profile: config.mesh.profile, hub: config.mesh.hub, readinessTimeoutSeconds: Math.round((config.timeouts.meshInstallMs * (plan.mode?.timeoutFactor ?? 1)) / 1000), ...(Object.keys(images).length ? { images } : {}) },
+        { version: plan.istioVersion, profile: config.mesh.profile, hub: config.mesh.hub, readinessTimeoutSeconds: Math.round((config.timeouts.meshInstallMs * (plan.mode?.timeoutFactor ?? 1)) / 1000), ...(Object.keys(images).length ? { images } : {}), ...(gatewayImage ? { gatewayImage } : {}) },
       );
     });
     const cell = await stage(stages, 'checks', log, async () => {
-      const prepared = await prepareChecks(client, plan, config, host, { echoImage: config.images.echo, ingress: { http: 'http://127.0.0.1:8080', https: 'https://127.0.0.1:8443' }, timeoutMs: Math.round(config.timeouts.checkMs * (plan.mode?.timeoutFactor ?? 1)) });
+      // Hybrid: the workloads run their arm64 build, pinned by digest like the mesh's images.
+      const echoImage = plan.mode?.pinMeshImagesTo ? (await pinToPlatform(registry, config.images.echo, `linux/${plan.mode.pinMeshImagesTo}`)).pinned : config.images.echo;
+      const prepared = await prepareChecks(client, plan, config, host, { echoImage, ingress: { http: 'http://127.0.0.1:8080', https: 'https://127.0.0.1:8443' }, timeoutMs: Math.round(config.timeouts.checkMs * (plan.mode?.timeoutFactor ?? 1)) });
       const run = await runConformance(prepared, { testTimeoutMs: config.timeouts.checkMs * 4, onResult: (m) => log(`${m.status} ${m.id} [${m.api}] ${m.reason}`) });
       for (const m of run.results) checks.push({ id: m.id, api: m.api, status: m.status, reason: m.reason, attempts: m.attempts, durationMs: m.durationMs, evidence: m.evidence as CheckResult['evidence'], ...(m.stats ? { stats: m.stats } : {}) });
       return prepared;

@@ -120,10 +120,13 @@ export function planCell(config: MeshcheckConfig, cell: CellConfig, istioVersion
   }
   const target: CellPlan['target'] = { kubeconfig: cell.kubeconfig ?? kubeconfig, ...(cell.context ? { context: cell.context } : cell.provider === 'kind' ? { context: `kind-${clusterName}` } : {}) };
   const adapter = new IstioAdapter({ istioctl: host.istioctl ?? 'istioctl', runLabels: {} });
-  const pins = mode?.pinMeshImagesTo ? { images: { pilot: `${config.mesh.hub}/pilot@sha256:<linux/${mode.pinMeshImagesTo} digest>`, ...(mode.nativeSidecars ? {} : { proxy: `${config.mesh.hub}/proxyv2@sha256:<linux/${mode.pinMeshImagesTo} digest>` }) } } : {};
+  const proxyPin = `${config.mesh.hub}/proxyv2@sha256:<linux/${mode?.pinMeshImagesTo} digest>`;
+  const pins = mode?.pinMeshImagesTo
+    ? { images: { pilot: `${config.mesh.hub}/pilot@sha256:<linux/${mode.pinMeshImagesTo} digest>`, ...(mode.nativeSidecars ? {} : { proxy: proxyPin }) }, ...(mode.nativeSidecars ? { gatewayImage: proxyPin } : {}) }
+    : {};
   stages.push({
     stage: 'mesh-install',
-    description: `Istio ${istioVersion} (profile ${config.mesh.profile}) with Gateway API CRDs${mode?.pinMeshImagesTo ? `; pilot${mode.nativeSidecars ? '' : ' and proxy'} pinned to linux/${mode.pinMeshImagesTo}` : ''}`,
+    description: `Istio ${istioVersion} (profile ${config.mesh.profile}) with Gateway API CRDs${mode?.pinMeshImagesTo ? `; pilot, gateways${mode.nativeSidecars ? '' : ', sidecars'} and workloads pinned to linux/${mode.pinMeshImagesTo}` : ''}`,
     commands: [
       { description: 'apply Gateway API standard CRDs when missing (server-side apply)', file: '(kubernetes API)', args: ['PATCH', 'customresourcedefinitions gateway.networking.k8s.io'] },
       ...adapter.planInstall({ target, log: () => {} }, { version: istioVersion, profile: config.mesh.profile, readinessTimeoutSeconds: Math.round((config.timeouts.meshInstallMs * (mode?.timeoutFactor ?? 1)) / 1000), ...pins }),

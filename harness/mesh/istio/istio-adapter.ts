@@ -6,7 +6,8 @@
  */
 import { InfrastructureError, UsageError } from '../../errors.ts';
 import { kubeClient } from '../../kube/client.ts';
-import { deploymentAvailable } from '../../kube/wait.ts';
+import { applyOne } from '../../kube/apply.ts';
+import { deploymentAvailable, waitForDeploymentAvailable } from '../../kube/wait.ts';
 import { deleteNamespace, ensureNamespace, isOurs, readNamespace } from '../../kube/namespaces.ts';
 import { describeFailure, runCommand } from '../../process/run.ts';
 import type { MeshAdapter, MeshComponentStatus, MeshContext, MeshInstallOptions, MeshInstallResult, PlannedCommand } from '../adapter.ts';
@@ -39,6 +40,7 @@ export class IstioAdapter implements MeshAdapter {
     return [
       { description: 'check the istioctl version', file: this.o.istioctl, args: ['version', '--remote=false', '-o', 'json'] },
       { description: `install Istio ${o.version} (profile ${o.profile})`, file: this.o.istioctl, args: installArgs(ctx.target, o) },
+      ...(o.gatewayImage ? [{ description: `set the gateways' proxy image to ${o.gatewayImage} (server-side apply) and wait for the rollout`, file: '(kubernetes API)', args: ['PATCH', `/apis/apps/v1/namespaces/${ISTIO_NAMESPACE}/deployments?labelSelector=istio in (ingressgateway,egressgateway)`] }] : []),
     ];
   }
 
@@ -63,6 +65,7 @@ export class IstioAdapter implements MeshAdapter {
     if (!r.ok) {
       throw new InfrastructureError(`istioctl install failed: ${describeFailure(r)}`, 'read the output above; `meshcheck cluster status` shows the pods and their states');
     }
+    if (o.gatewayImage) await this.#pinGateways(ctx, o.gatewayImage, o.readinessTimeoutSeconds);
     const components = await this.status(ctx);
     const notReady = components.filter((c) => !c.available);
     if (!components.length || notReady.length) {
@@ -72,6 +75,25 @@ export class IstioAdapter implements MeshAdapter {
       );
     }
     return { mesh: 'istio', version: o.version, profile: o.profile, durationMs: Date.now() - started, components, output };
+  }
+
+  /** Set the proxy image of every gateway Deployment (label istio=ingressgateway or egressgateway). */
+  async #pinGateways(ctx: MeshContext, image: string, timeoutSeconds: number): Promise<void> {
+    const client = kubeClient(ctx.target);
+    const list = await client.apps.listNamespacedDeployment({ namespace: ISTIO_NAMESPACE, labelSelector: 'istio in (ingressgateway,egressgateway)' });
+    for (const d of list.items) {
+      const name = d.metadata?.name ?? '';
+      const container = d.spec?.template.spec?.containers.find((c) => c.name === 'istio-proxy')?.name ?? 'istio-proxy';
+      ctx.log(`gateway ${name}: proxy image ${image}`);
+      const r = await applyOne(client, {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name, namespace: ISTIO_NAMESPACE },
+        spec: { template: { spec: { containers: [{ name: container, image }] } } },
+      } as never);
+      if (!r.ok) throw r.error;
+      await waitForDeploymentAvailable(client, ISTIO_NAMESPACE, name, { timeoutMs: timeoutSeconds * 1000, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    }
   }
 
   planUninstall(ctx: MeshContext): PlannedCommand[] {

@@ -60,6 +60,19 @@ describe.runIf(cp)('Istio through the real istioctl on the test control plane', 
     await adapter.uninstall(ctx);
   });
 
+  it('hybrid: gateways get their own (arm64) proxy image while sidecars keep theirs; the rollout completes', { timeout: 300_000 }, async () => {
+    const gw = `docker.io/istio/proxyv2@sha256:${'cd'.repeat(32)}`;
+    const result = await adapter.install(ctx, { version: cp!.versions.istio, profile: 'default', gatewayImage: gw, readinessTimeoutSeconds: 120 });
+    const by = Object.fromEntries(result.components.map((c) => [c.deployment, c]));
+    expect(by['istio-ingressgateway']).toMatchObject({ images: [gw], available: true });
+    expect(by.istiod?.images).toEqual([`docker.io/istio/pilot:${cp!.versions.istio}`]);
+    // The injector's sidecar image is untouched.
+    const cm = await client.core.readNamespacedConfigMap({ name: 'istio-sidecar-injector', namespace: 'istio-system' });
+    expect(cm.data?.values).toContain(`"tag":"${cp!.versions.istio}"`);
+    expect(cm.data?.values).not.toContain(gw);
+    await adapter.uninstall(ctx);
+  });
+
   it('plans every command without running it (dry run)', () => {
     const plan = adapter.planInstall(ctx, { version: '1.27.0', profile: 'ambient', hub: 'registry.example/istio', tag: '1.27.0', readinessTimeoutSeconds: 60 });
     expect(plan.at(-1)?.args).toEqual([

@@ -152,7 +152,9 @@ export class OneShotContainer extends GenericContainer {
     if (state.ExitCode !== undefined) result.exitCode = state.ExitCode;
     if (state.OOMKilled) result.oomKilled = true;
     const runMs = Date.parse(state.FinishedAt ?? '') - Date.parse(state.StartedAt ?? '');
-    if (Number.isFinite(runMs) && runMs >= 0) result.runMs = runMs;
+    // A process that ends within microseconds can show FinishedAt a hair before StartedAt (docker records StartedAt
+    // after the process began): its run time is below the clock's resolution, i.e. 0.
+    if (Number.isFinite(runMs)) result.runMs = Math.max(0, runMs);
     await container.stop({ remove: true, timeout: 0 }).catch(() => undefined);
     return result;
   }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { requireControlPlane } from '../testing/control-plane.ts';
 
 const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../bin/meshcheck.js');
@@ -14,6 +14,10 @@ const cp = await requireControlPlane();
 describe.runIf(cp)('meshcheck mesh on the test control plane', () => {
   const run = (args: string[]) => execa('node', [bin, ...args], { reject: false, env: { MESHCHECK_FROM_SOURCE: '1' } });
   const target = ['--kubeconfig', cp!.kubeconfig, '--istioctl', cp!.binaries.istioctl];
+  // A failed test must not leave Istio behind for the files after this one.
+  afterAll(async () => {
+    await run(['mesh', 'uninstall', ...target, '--allow-existing-cluster']);
+  }, 300_000);
 
   it('refuses a cluster meshcheck did not create, naming the context and the flag (exit 2, no stack)', async () => {
     const r = await run(['mesh', 'install', ...target, '--profile', 'minimal']);

@@ -10,7 +10,7 @@ import { defineConfig } from 'vitest/config';
  *  - kube:        needs the test control plane (`npm run testbed -- up` starts it; scripts/control-plane.ts):
  *                 a real kube-apiserver, etcd, controller manager, scheduler, kwok nodes and the real istioctl.
  *  - final:       checks that the test run left nothing behind (containers, networks, volumes).
- * Later: conformance (needs a cluster).
+ * The conformance project (suites/conformance) is not here: `meshcheck run` starts it with vitest's API per cell.
  */
 export default defineConfig({
   test: {

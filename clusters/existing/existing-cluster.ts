@@ -15,6 +15,8 @@ export interface ExistingClusterOptions extends KubeTarget {
   allowExisting: boolean;
   /** meshcheck's kind state directory, to recognise its own clusters. */
   stateDir: string;
+  /** Decide ownership without asking the server (dry runs: the plan needs no running cluster). */
+  offline?: boolean;
 }
 
 export interface ConnectedCluster {
@@ -22,7 +24,8 @@ export interface ConnectedCluster {
   client: KubeClient;
   /** meshcheck created this cluster (it may do anything in it). */
   ours: boolean;
-  serverVersion: string;
+  /** Undefined when connected offline. */
+  serverVersion?: string;
 }
 
 /** Pure: which kind cluster a context names, if it is a kind context. */
@@ -40,6 +43,8 @@ export async function connectExisting(o: ExistingClusterOptions): Promise<Connec
       'pass --allow-existing-cluster to use it anyway (meshcheck then creates and deletes only namespaces it labels meshcheck.managed=true), or let meshcheck create a cluster (meshcheck cluster up)',
     );
   }
+  const target = { kubeconfig: o.kubeconfig, context: client.context };
+  if (o.offline) return { target, client, ours };
   const v = await serverVersion(client);
-  return { target: { kubeconfig: o.kubeconfig, context: client.context }, client, ours, serverVersion: v.gitVersion };
+  return { target, client, ours, serverVersion: v.gitVersion };
 }

@@ -66,3 +66,8 @@ export function kindConfigYaml(spec: KindClusterSpec): string {
 export function registryHostsToml(registry: { host: string; endpoint: string }): string {
   return `[host."${registry.endpoint}"]\n`;
 }
+
+/** `kind delete cluster` for one cluster: idempotent (kind's deletecluster.go), with the cluster's own kubeconfig. */
+export function deleteArgs(name: string, kubeconfig?: string): string[] {
+  return ['delete', 'cluster', '--name', name, ...(kubeconfig ? ['--kubeconfig', kubeconfig] : [])];
+}

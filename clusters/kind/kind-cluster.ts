@@ -20,7 +20,7 @@ import { kubeClient } from '../../harness/kube/client.ts';
 import { pollUntil } from '../../harness/kube/wait.ts';
 import type { PlannedCommand } from '../../harness/mesh/adapter.ts';
 import { type CommandResult, describeFailure, runCommand } from '../../harness/process/run.ts';
-import { type KindClusterSpec, kindConfigYaml, registryHostsToml } from './config.ts';
+import { deleteArgs, type KindClusterSpec, kindConfigYaml, registryHostsToml } from './config.ts';
 import { clusterDir, type KindContext, removeOwnership, writeOwnership } from './ownership.ts';
 
 export interface KindTimeouts {
@@ -131,7 +131,7 @@ export class KindCluster {
       if (attempt > 0) {
         const wait = this.#backoffMs * 2 ** (attempt - 1);
         ctx.log(`kind: create failed with a transient error; deleting and retrying in ${Math.round(wait / 1000)} s (attempt ${attempt + 1} of ${this.#retries + 1})`);
-        await runCommand(ctx.kind, ['delete', 'cluster', '--name', this.spec.name, '--kubeconfig', this.kubeconfigPath(ctx)], { timeoutMs: 120_000, env: ctx.env });
+        await runCommand(ctx.kind, deleteArgs(this.spec.name, this.kubeconfigPath(ctx)), { timeoutMs: 120_000, env: ctx.env });
         await new Promise((r) => setTimeout(r, wait));
       }
       ctx.log(`kind: creating cluster ${this.spec.name} (${this.spec.nodeImage})`);
@@ -143,7 +143,7 @@ export class KindCluster {
       const output = `${last?.stdout ?? ''}\n${last?.stderr ?? ''}`;
       const logs = await this.#exportLogs(ctx).catch(() => undefined);
       if (!this.#retain) {
-        await runCommand(ctx.kind, ['delete', 'cluster', '--name', this.spec.name, '--kubeconfig', this.kubeconfigPath(ctx)], { timeoutMs: 120_000, env: ctx.env });
+        await runCommand(ctx.kind, deleteArgs(this.spec.name, this.kubeconfigPath(ctx)), { timeoutMs: 120_000, env: ctx.env });
         await removeOwnership(ctx, this.spec.name);
       }
       throw new InfrastructureError(
@@ -223,7 +223,7 @@ export class StartedKindCluster {
   }
 
   async stop(): Promise<StoppedKindCluster> {
-    const r = await runCommand(this.#ctx.kind, ['delete', 'cluster', '--name', this.name, '--kubeconfig', this.kubeconfig], { timeoutMs: 300_000, env: this.#ctx.env });
+    const r = await runCommand(this.#ctx.kind, deleteArgs(this.name, this.kubeconfig), { timeoutMs: 300_000, env: this.#ctx.env });
     if (!r.ok) throw new InfrastructureError(`kind delete cluster --name ${this.name} failed: ${describeFailure(r)}`, 'delete it by hand: kind delete cluster --name NAME');
     await removeOwnership(this.#ctx, this.name);
     await rm(clusterDir(this.#ctx, this.name), { recursive: true, force: true });

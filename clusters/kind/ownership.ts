@@ -9,6 +9,7 @@ import path from 'node:path';
 import { LABEL_MANAGED, LABEL_OWNER_HOST, LABEL_OWNER_PID, LABEL_RUN, ownerIsGone, pidAlive } from '../../harness/labels.ts';
 import { runCommand } from '../../harness/process/run.ts';
 import { writeFileAtomic } from '../../harness/util/atomic-write.ts';
+import { deleteArgs } from './config.ts';
 
 export interface KindContext {
   /** Path of the kind binary. */
@@ -68,7 +69,7 @@ export async function reapOrphanClusters(ctx: KindContext, isAlive: (pid: number
     if (!owner || !ownerIsGone(owner, isAlive)) continue;
     if (existing.has(name)) {
       ctx.log(`kind: deleting cluster ${name} left by run ${owner[LABEL_RUN]} (pid ${owner[LABEL_OWNER_PID]} is gone)`);
-      const r = await runCommand(ctx.kind, ['delete', 'cluster', '--name', name], { timeoutMs: 300_000, env: ctx.env });
+      const r = await runCommand(ctx.kind, deleteArgs(name), { timeoutMs: 300_000, env: ctx.env });
       if (!r.ok) continue;
     }
     await rm(clusterDir(ctx, name), { recursive: true, force: true });

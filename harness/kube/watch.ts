@@ -8,6 +8,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { KubeClient } from './client.ts';
+import { kubeRequest } from './raw.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -37,19 +38,12 @@ export interface WatchHandle {
 }
 
 async function listFrom<T extends WatchedObject>(client: KubeClient, o: ResilientWatchOptions<T>): Promise<{ items: T[]; resourceVersion: string }> {
-  const q = new URLSearchParams();
-  if (o.labelSelector) q.set('labelSelector', o.labelSelector);
-  if (o.fieldSelector) q.set('fieldSelector', o.fieldSelector);
-  const cluster = client.kc.getCurrentCluster();
-  if (!cluster) throw new Error('no current cluster');
-  const url = `${cluster.server}${o.path}${q.size ? `?${q}` : ''}`;
-  const ctx = new k8s.RequestContext(url, k8s.HttpMethod.GET);
-  await client.kc.applySecurityAuthentication(ctx);
-  const { fetch } = await import('undici');
-  const res = await fetch(url, { headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher() as never, signal: o.signal });
-  if (!res.ok) throw new Error(`list ${o.path}: HTTP ${res.status} ${(await res.text()).slice(0, 300)}`);
-  const body = (await res.json()) as { items?: T[]; metadata?: { resourceVersion?: string } };
-  return { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? '' };
+  const r = await kubeRequest<{ items?: T[]; metadata?: { resourceVersion?: string } }>(client, 'GET', o.path, {
+    query: { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector },
+    signal: o.signal,
+  });
+  if (r.status >= 400) throw new Error(`list ${o.path}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+  return { items: r.body.items ?? [], resourceVersion: r.body.metadata?.resourceVersion ?? '' };
 }
 
 export function watchResilient<T extends WatchedObject>(client: KubeClient, o: ResilientWatchOptions<T>): WatchHandle {

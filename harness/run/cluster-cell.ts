@@ -18,7 +18,7 @@ import { MeshcheckError } from '../errors.ts';
 import { applyAll, assertApplied, parseObjects } from '../kube/apply.ts';
 import { kubeClient, type KubeClient } from '../kube/client.ts';
 import { CrashGuard, type StartedCrashGuard } from '../kube/crash-guard.ts';
-import { deleteNamespace, ensureNamespace } from '../kube/namespaces.ts';
+import { ensureNamespace } from '../kube/namespaces.ts';
 import { waitForDeploymentAvailable } from '../kube/wait.ts';
 import { runLabels } from '../labels.ts';
 import { IstioAdapter } from '../mesh/istio/istio-adapter.ts';
@@ -121,15 +121,13 @@ export async function runClusterCell(plan: CellPlan, config: MeshcheckConfig, ho
         { version: plan.istioVersion, profile: config.mesh.profile, hub: config.mesh.hub, readinessTimeoutSeconds: Math.round((config.timeouts.meshInstallMs * (plan.mode?.timeoutFactor ?? 1)) / 1000), ...(Object.keys(images).length ? { images } : {}), ...(gatewayImage ? { gatewayImage } : {}) },
       );
     });
-    const cell = await stage(stages, 'checks', log, async () => {
+    await stage(stages, 'checks', log, async () => {
       // Hybrid: the workloads run their arm64 build, pinned by digest like the mesh's images.
       const echoImage = plan.mode?.pinMeshImagesTo ? (await pinToPlatform(registry, config.images.echo, `linux/${plan.mode.pinMeshImagesTo}`)).pinned : config.images.echo;
       const prepared = await prepareChecks(client, plan, config, host, { echoImage, ingress: { http: 'http://127.0.0.1:8080', https: 'https://127.0.0.1:8443' }, timeoutMs: Math.round(config.timeouts.checkMs * (plan.mode?.timeoutFactor ?? 1)) });
       const run = await runConformance(prepared, { testTimeoutMs: config.timeouts.checkMs * 4, onResult: (m) => log(`${m.status} ${m.id} [${m.api}] ${m.reason}`) });
       for (const m of run.results) checks.push({ id: m.id, api: m.api, status: m.status, reason: m.reason, attempts: m.attempts, durationMs: m.durationMs, evidence: m.evidence as CheckResult['evidence'], ...(m.stats ? { stats: m.stats } : {}) });
-      return prepared;
     });
-    void cell;
   } catch (err) {
     const failed = stages.find((s) => s.status === 'error');
     const crash = guard ? await guard.stop() : undefined;
@@ -152,10 +150,4 @@ export async function runClusterCell(plan: CellPlan, config: MeshcheckConfig, ho
     }
     await cluster.stop().then(() => stages.push({ stage: 'teardown', status: 'ok', durationMs: 0 }), (e: Error) => stages.push({ stage: 'teardown', status: 'error', durationMs: 0, message: e.message }));
   }
-}
-
-/** For the existing-cluster provider: delete only the namespaces this run labelled. */
-export async function cleanupRunNamespaces(client: KubeClient, runId: string): Promise<void> {
-  const { listOurNamespaces } = await import('../kube/namespaces.ts');
-  for (const ns of await listOurNamespaces(client, runId)) if (ns.metadata?.name) await deleteNamespace(client, ns.metadata.name, { timeoutMs: 120_000 });
 }

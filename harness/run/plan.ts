@@ -5,7 +5,7 @@
  * given, so `meshcheck run --dry-run` and the runner use the same plan.
  */
 import path from 'node:path';
-import type { KindClusterSpec } from '../../clusters/kind/config.ts';
+import { deleteArgs, type KindClusterSpec } from '../../clusters/kind/config.ts';
 import { KindCluster } from '../../clusters/kind/kind-cluster.ts';
 import { type ModePlan, planMode } from '../../clusters/modes.ts';
 import { selectChecks } from '../../suites/checks/index.ts';
@@ -140,7 +140,7 @@ export function planCell(config: MeshcheckConfig, cell: CellConfig, istioVersion
   });
   stages.push({ stage: 'checks', description: `${checks.length} check(s) of suites ${config.suites.join(', ')} through vitest (project conformance)`, commands: checks.map((c) => ({ description: `${c.id} [${c.api}]${c.skip ? ` — skipped: ${c.skip}` : ''}`, file: '(vitest)', args: [c.id] })) });
   stages.push({ stage: 'collect', description: 'pods, events and node logs of the cell', commands: cell.provider === 'kind' ? [{ description: '', file: host.kind ?? 'kind', args: ['export', 'logs', path.join(config.reportsDir, `${cellId(cell, istioVersion)}-logs`), '--name', clusterName] }] : [] });
-  stages.push({ stage: 'teardown', description: 'delete what the cell created (unless --keep)', commands: cell.provider === 'kind' ? [{ description: '', file: host.kind ?? 'kind', args: ['delete', 'cluster', '--name', clusterName, '--kubeconfig', kubeconfig] }] : [{ description: 'delete the namespaces meshcheck labelled', file: '(kubernetes API)', args: ['DELETE', 'namespaces -l meshcheck.run=<run>'] }] });
+  stages.push({ stage: 'teardown', description: 'delete what the cell created (unless --keep)', commands: cell.provider === 'kind' ? [{ description: '', file: host.kind ?? 'kind', args: deleteArgs(clusterName, kubeconfig) }] : [{ description: 'delete the namespaces meshcheck labelled', file: '(kubernetes API)', args: ['DELETE', 'namespaces -l meshcheck.run=<run>'] }] });
   stages.push({ stage: 'report', description: 'write the cell report atomically', commands: [], files: { [path.join(config.reportsDir, `${id}.json`)]: '(the report)' } });
   return { id, cell, istioVersion, target, ...(kindSpec ? { kindSpec } : {}), ...(mode ? { mode } : {}), ...(notRunnable ? { notRunnable } : {}), stages, checks };
 }

@@ -12,13 +12,20 @@ export interface TestbedLookup {
   skipReason?: string;
 }
 
+/**
+ * The one rule for missing test infrastructure: with CI set it is a failure (thrown at import, so the file
+ * fails); otherwise the tests are skipped and the reason printed.
+ */
+export function infrastructureMissing(kind: string, reason: string, env: Record<string, string | undefined>): string {
+  if (env.CI) throw new Error(`CI is set and ${reason}. ${kind} tests must not be skipped in CI.`);
+  console.warn(`skipping ${kind.toLowerCase()} tests: ${reason}`);
+  return reason;
+}
+
 export async function lookupTestbed(env: Record<string, string | undefined> = process.env): Promise<TestbedLookup> {
   const bed = await readState(testbedDir(env));
   if (bed) return { bed };
-  const reason = `the test bed is not up (no ${testbedDir(env)}/testbed.json): run \`npm run testbed -- up\` as root`;
-  if (env.CI) throw new Error(`CI is set and ${reason}. Integration tests must not be skipped in CI.`);
-  console.warn(`skipping integration tests: ${reason}`);
-  return { skipReason: reason };
+  return { skipReason: infrastructureMissing('Integration', `the test bed is not up (no ${testbedDir(env)}/testbed.json): run \`npm run testbed -- up\` as root`, env) };
 }
 
 /** Use at the top of an integration test file: `const bed = await requireTestbed();` then `describe.runIf(bed)`. */

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Command } from 'commander';
 import type { Context } from '../../context.ts';
 import { DEFAULT_KIND_NODE_IMAGE, DEFAULT_KIND_VERSION } from '../../defaults.ts';
-import { InfrastructureError, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { newRunId } from '../../labels.ts';
-import { parsePositive } from './shared.ts';
+import { collect, locateTool, parsePositive } from './shared.ts';
 import { renderPlan } from './plan.ts';
 
 export function clusterStateDir(env: Record<string, string | undefined>): string {
@@ -14,15 +14,6 @@ export function clusterStateDir(env: Record<string, string | undefined>): string
 }
 
 const KIND_INSTALL = `install kind v${DEFAULT_KIND_VERSION}: https://kind.sigs.k8s.io/docs/user/quick-start/#installation (or go install sigs.k8s.io/kind@v${DEFAULT_KIND_VERSION}), or pass --kind PATH`;
-
-async function locate(ctx: Context, flag: string | undefined, name: string, install: string, dryRun: boolean): Promise<string> {
-  if (flag) return flag;
-  const { findOnPath } = await import('../../process/tools.ts');
-  const found = await findOnPath(name, ctx.env);
-  if (found) return found;
-  if (dryRun) return name;
-  throw new InfrastructureError(`${name} is not installed (not on PATH)`, install);
-}
 
 function archOf(flag: string | undefined, host: string): 'amd64' | 'arm64' {
   const a = flag ?? host;
@@ -52,7 +43,6 @@ interface UpFlags {
   json?: boolean;
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function clusterCommand(ctx: Context): Command {
   const cluster = new Command('cluster').description('create, delete and list the kind clusters meshcheck owns');
@@ -105,8 +95,8 @@ Examples:
       }
       const runId = newRunId(ctx.now());
       const name = flags.name ?? `meshcheck-${runId.slice(-6)}`;
-      const kind = await locate(ctx, flags.kind, 'kind', KIND_INSTALL, Boolean(flags.dryRun));
-      const docker = await locate(ctx, undefined, 'docker', 'install Docker', true);
+      const kind = await locateTool(ctx.env, flags.kind, 'kind', KIND_INSTALL, Boolean(flags.dryRun));
+      const docker = await locateTool(ctx.env, undefined, 'docker', 'install Docker', true);
       const stateDir = clusterStateDir(ctx.env);
       const { KindCluster } = await import('../../../clusters/kind/kind-cluster.ts');
       const spec = {
@@ -152,19 +142,20 @@ Examples:
     .option('--dry-run', 'print the command; run nothing')
     .action(async (flags: { name: string; kind?: string; dryRun?: boolean }) => {
       const stateDir = clusterStateDir(ctx.env);
-      const kind = await locate(ctx, flags.kind, 'kind', KIND_INSTALL, Boolean(flags.dryRun));
+      const kind = await locateTool(ctx.env, flags.kind, 'kind', KIND_INSTALL, Boolean(flags.dryRun));
       const { isOurCluster, clusterDir } = await import('../../../clusters/kind/ownership.ts');
       if (!(await isOurCluster({ stateDir }, flags.name))) {
         throw new UsageError(`kind cluster "${flags.name}" was not created by meshcheck (no record in ${stateDir}); it is left alone`, `delete it yourself if you mean to: kind delete cluster --name ${flags.name}`);
       }
       const kubeconfig = path.join(clusterDir({ stateDir }, flags.name), 'kubeconfig');
-      const args = ['delete', 'cluster', '--name', flags.name, '--kubeconfig', kubeconfig];
+      const { deleteArgs } = await import('../../../clusters/kind/config.ts');
+      const args = deleteArgs(flags.name, kubeconfig);
       if (flags.dryRun) {
         ctx.io.out(renderPlan({ title: `cluster down ${flags.name}`, commands: [{ description: `delete kind cluster ${flags.name}`, file: kind, args }], files: {} }));
         return;
       }
       const { StartedKindCluster } = await import('../../../clusters/kind/kind-cluster.ts');
-      const docker = await locate(ctx, undefined, 'docker', 'install Docker', true);
+      const docker = await locateTool(ctx.env, undefined, 'docker', 'install Docker', true);
       const started = new StartedKindCluster({ name: flags.name, nodeImage: '', workers: 0 }, kubeconfig, { kind, docker, stateDir, runId: '', log: (l) => ctx.io.err(`${l}\n`), env: ctx.env });
       await started.stop();
       ctx.io.out(`cluster ${flags.name} deleted\n`);
@@ -180,7 +171,7 @@ Examples:
       const { readdir } = await import('node:fs/promises');
       const { kindClusters, readOwnership } = await import('../../../clusters/kind/ownership.ts');
       const { pidAlive } = await import('../../labels.ts');
-      const kind = await locate(ctx, flags.kind, 'kind', KIND_INSTALL, true);
+      const kind = await locateTool(ctx.env, flags.kind, 'kind', KIND_INSTALL, true);
       const existing = new Set(await kindClusters({ kind, env: ctx.env }));
       const rows = [];
       for (const name of await readdir(stateDir).catch(() => [] as string[])) {

@@ -2,12 +2,13 @@
 import { Command } from 'commander';
 import type { Context } from '../../context.ts';
 import { DEFAULT_ISTIO_VERSION } from '../../defaults.ts';
-import { InfrastructureError, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { newRunId, runLabels } from '../../labels.ts';
 import type { MeshContext, MeshInstallOptions } from '../../mesh/adapter.ts';
 import { clusterStateDir } from './cluster.ts';
 import { parseDuration } from './latency.ts';
 import { renderPlan } from './plan.ts';
+import { collect, locateTool } from './shared.ts';
 
 interface TargetFlags {
   kubeconfig: string;
@@ -29,7 +30,6 @@ interface InstallFlags extends TargetFlags {
   readinessTimeout: string;
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 function targetOptions(cmd: Command): Command {
   return cmd
@@ -42,28 +42,13 @@ function targetOptions(cmd: Command): Command {
 }
 
 async function istioctlPath(ctx: Context, flag: string | undefined, version: string, dryRun: boolean): Promise<string> {
-  if (flag) return flag;
-  const { findOnPath } = await import('../../process/tools.ts');
-  const found = await findOnPath('istioctl', ctx.env);
-  if (found) return found;
-  if (dryRun) return 'istioctl';
-  throw new InfrastructureError('istioctl is not installed (not on PATH)', `download istioctl ${version}: https://github.com/istio/istio/releases/tag/${version}, or pass --istioctl PATH`);
+  return locateTool(ctx.env, flag, 'istioctl', `download istioctl ${version}: https://github.com/istio/istio/releases/tag/${version}, or pass --istioctl PATH`, dryRun);
 }
 
+/** The cluster, refused unless meshcheck created it or --allow-existing-cluster; a dry run does not need it to answer. */
 async function connect(ctx: Context, flags: TargetFlags, dryRun: boolean) {
   const { connectExisting } = await import('../../../clusters/existing/existing-cluster.ts');
-  if (dryRun) {
-    // A dry run still refuses a cluster it would not be allowed to change, but does not need it to answer.
-    const { kubeClient } = await import('../../kube/client.ts');
-    const { kindClusterOfContext } = await import('../../../clusters/existing/existing-cluster.ts');
-    const { isOurCluster } = await import('../../../clusters/kind/ownership.ts');
-    const c = kubeClient({ kubeconfig: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}) });
-    const kindName = kindClusterOfContext(c.context);
-    const ours = kindName ? await isOurCluster({ stateDir: clusterStateDir(ctx.env) }, kindName) : false;
-    if (!ours && !flags.allowExistingCluster) await connectExisting({ kubeconfig: flags.kubeconfig, context: c.context, allowExisting: false, stateDir: clusterStateDir(ctx.env) });
-    return { target: { kubeconfig: flags.kubeconfig, context: c.context } };
-  }
-  return connectExisting({ kubeconfig: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}), allowExisting: Boolean(flags.allowExistingCluster), stateDir: clusterStateDir(ctx.env) });
+  return connectExisting({ kubeconfig: flags.kubeconfig, ...(flags.context ? { context: flags.context } : {}), allowExisting: Boolean(flags.allowExistingCluster), stateDir: clusterStateDir(ctx.env), offline: dryRun });
 }
 
 export function meshCommand(ctx: Context): Command {

@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.ts';
 import { newRunId } from '../../labels.ts';
 import { meshcheckVersion } from '../../version.ts';
 import { clusterStateDir } from './cluster.ts';
+import { collect } from './shared.ts';
 
 interface RunFlags {
   config?: string;
@@ -24,7 +25,6 @@ interface RunFlags {
 }
 
 const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
-const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 export function runCommand(ctx: Context): Command {
   return new Command('run')
@@ -73,6 +73,8 @@ Examples:
       const facts = await probeHost();
       if (facts.arch !== 'amd64' && facts.arch !== 'arm64') throw new UsageError(`meshcheck runs on amd64 or arm64 hosts, not ${facts.arch}`);
       const runId = newRunId(ctx.now());
+      // Each tool is looked up once; a missing one is named by the plan (the cells that need it end as infra-error).
+      const [kind, istioctl, docker] = await Promise.all([flags.kind ?? findOnPath('kind', ctx.env), flags.istioctl ?? findOnPath('istioctl', ctx.env), findOnPath('docker', ctx.env)]);
       // Foreign-arch cells need to know whether the emulator can carry sidecar traffic capture (doctor's probe).
       let emulatorCapturesTraffic: boolean | undefined;
       const foreign = [...new Set(config.cells.map((c) => c.arch).filter((a) => a !== facts.arch))];
@@ -85,9 +87,9 @@ Examples:
       const host = {
         ...(emulatorCapturesTraffic !== undefined ? { emulatorCapturesTraffic } : {}),
         arch: facts.arch as 'amd64' | 'arm64',
-        ...((flags.kind ?? (await findOnPath('kind', ctx.env))) ? { kind: (flags.kind ?? (await findOnPath('kind', ctx.env))) as string } : {}),
-        ...((flags.istioctl ?? (await findOnPath('istioctl', ctx.env))) ? { istioctl: (flags.istioctl ?? (await findOnPath('istioctl', ctx.env))) as string } : {}),
-        ...((await findOnPath('docker', ctx.env)) ? { docker: (await findOnPath('docker', ctx.env)) as string } : {}),
+        ...(kind ? { kind } : {}),
+        ...(istioctl ? { istioctl } : {}),
+        ...(docker ? { docker } : {}),
         stateDir: clusterStateDir(ctx.env),
         runId,
       };

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { parsePlatform, PlatformSyntaxError, type Platform } from '../../arch/platform.ts';
 import type { ImageSources } from '../../audit/collect-images.ts';
-import { UsageError } from '../../errors.ts';
+import { InfrastructureError, UsageError } from '../../errors.ts';
 
 export interface ImageSourceFlags {
   from?: string[];
@@ -16,7 +16,21 @@ export interface ImageSourceFlags {
   allow?: string;
 }
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
+/** commander's accumulator for repeatable flags. */
+export const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/**
+ * A tool's path: the flag, else PATH. Missing: its bare name in a dry run (the plan still reads right), else an
+ * InfrastructureError with how to install it.
+ */
+export async function locateTool(env: Record<string, string | undefined>, flag: string | undefined, name: string, install: string, dryRun: boolean): Promise<string> {
+  if (flag) return flag;
+  const { findOnPath } = await import('../../process/tools.ts');
+  const found = await findOnPath(name, env);
+  if (found) return found;
+  if (dryRun) return name;
+  throw new InfrastructureError(`${name} is not installed (not on PATH)`, install);
+}
 
 export function addImageSourceOptions(cmd: Command): Command {
   return cmd

@@ -3,6 +3,9 @@
  * result object that keeps everything a failure report needs: the command, exit code, signal, output, duration.
  */
 import { execa } from 'execa';
+import { formatCommand } from './format.ts';
+
+export { formatCommand };
 
 export interface RunOptions {
   timeoutMs?: number;
@@ -54,13 +57,7 @@ export function describeFailure(r: CommandResult, tailLines = 20): string {
   return `\`${r.command}\` ${how}${tail ? `; last output:\n${tail}` : ''}`;
 }
 
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
-}
 
-export function formatCommand(file: string, args: readonly string[]): string {
-  return [file, ...args].map(quote).join(' ');
-}
 
 /** Run and return the result; never throws for a non-zero exit (callers classify it). */
 export async function runCommand(file: string, args: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {

@@ -1,6 +1,6 @@
 /** `--dry-run` output shared by the cluster and mesh commands: every command and every file, nothing run. */
 import type { PlannedCommand } from '../../mesh/adapter.ts';
-import { formatCommand } from '../../process/run.ts';
+import { formatCommand } from '../../process/format.ts';
 
 export interface Plan {
   title: string;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import type { Context } from '../../context.ts';
 import { UsageError } from '../../errors.ts';
-import { formatCommand } from '../../process/run.ts';
+import { formatCommand } from '../../process/format.ts';
 
 export interface ReproTarget {
   cellId: string;
